@@ -1,0 +1,1 @@
+"""Streamlit-facing parts of the playground: state, panels and pure figure builders."""
