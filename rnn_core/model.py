@@ -1,0 +1,128 @@
+"""The character model: a recurrent cell plus a softmax output layer.
+
+    scores_t = Why h_t + by          (V,)
+    p_t      = softmax(scores_t)
+    loss     = sum_t -log p_t[target_t]       (nats, summed over the window)
+
+The output layer runs for all T steps as one matrix product and one softmax.
+
+All parameters live in one flat float64 vector; `params` holds named views into
+it, so the optimizer, clipping and finiteness checks each touch one array
+instead of five (most of the speed of a small model is per-call overhead).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .cells import make_cell
+
+
+def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise softmax; subtracting the max keeps exp() from overflowing."""
+    z = scores / temperature if temperature != 1.0 else np.array(scores, dtype=float)
+    z -= z.max(axis=-1, keepdims=True)
+    np.exp(z, out=z)
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
+
+
+class ParamDict(dict):
+    """Named views into a flat buffer. Assigning an array copies it into the view,
+    so `params["Whh"] = w` and `params["Whh"][...] = w` both change the live model."""
+
+    def __setitem__(self, key, value):
+        if key not in self:
+            raise KeyError(f"No parameter named {key!r}; the model has {', '.join(self)}.")
+        view = dict.__getitem__(self, key)
+        value = np.asarray(value, dtype=float)
+        if value.size != view.size:
+            raise ValueError(f"Parameter {key!r} has shape {view.shape}; got an array of shape {value.shape}.")
+        view[...] = value.reshape(view.shape)
+
+
+def flat_views(shapes: dict[str, tuple]) -> tuple[np.ndarray, ParamDict]:
+    """A zeroed flat buffer and a ParamDict of views into it, one per shape."""
+    flat = np.zeros(sum(int(np.prod(s)) for s in shapes.values()))
+    views, start = {}, 0
+    for name, shape in shapes.items():
+        n = int(np.prod(shape))
+        views[name] = flat[start : start + n].reshape(shape)
+        start += n
+    d = ParamDict()
+    for k, v in views.items():
+        dict.__setitem__(d, k, v)
+    return flat, d
+
+
+@dataclass
+class Forward:
+    """Everything one forward pass over a window computed."""
+
+    hidden: np.ndarray   # (T, H) hidden vectors h_t
+    probs: np.ndarray    # (T, V) next-character distributions
+    state: np.ndarray    # the cell state after the last character
+    cache: object        # what the cell's backward needs
+
+
+class Model:
+    """Parameters (live arrays in `params`) and the maths over one window."""
+
+    def __init__(self, cell: str, vocab_size: int, hidden_size: int, rng: np.random.Generator | None = None):
+        self.cell = make_cell(cell)
+        self.V, self.H = int(vocab_size), int(hidden_size)
+        rng = rng if rng is not None else np.random.default_rng(0)
+        init = self.cell.init_params(rng, self.V, self.H)
+        init["Why"] = rng.standard_normal((self.V, self.H)) * 0.01  # (V, H) hidden -> scores
+        init["by"] = np.zeros(self.V)                                # (V,)
+        shapes = {k: v.shape for k, v in init.items()}
+        self.flat, self.params = flat_views(shapes)
+        for k, v in init.items():
+            self.params[k] = v
+        self.flat_grad, self.grads = flat_views(shapes)   # reused by every training step
+
+    @property
+    def state_size(self) -> int:
+        return self.cell.state_size(self.H)
+
+    def zero_state(self) -> np.ndarray:
+        return np.zeros(self.state_size)
+
+    def forward(self, inputs: np.ndarray, state0: np.ndarray | None = None) -> Forward:
+        state0 = self.zero_state() if state0 is None else state0
+        hs, cache, state = self.cell.forward(self.params, inputs, state0)
+        scores = hs @ self.params["Why"].T
+        scores += self.params["by"]
+        return Forward(hs, softmax(scores), state, cache)
+
+    def loss_and_grads(self, inputs, targets, h0: np.ndarray | None = None):
+        """Loss (nats, summed over the window), gradients (same keys as params), last state.
+
+        No clipping here: the trainer clips, so gradient checks see the true gradient.
+        The gradients returned are fresh copies; the trainer uses `grads_into_buffer`.
+        """
+        loss, state = self.grads_into_buffer(inputs, targets, h0)
+        return loss, {k: v.copy() for k, v in self.grads.items()}, state
+
+    def grads_into_buffer(self, inputs, targets, h0=None) -> tuple[float, np.ndarray]:
+        """Like loss_and_grads, but leaves the gradients in self.flat_grad / self.grads."""
+        inputs = np.asarray(inputs, dtype=np.intp)
+        targets = np.asarray(targets, dtype=np.intp)
+        h0 = None if h0 is None else np.asarray(h0, dtype=float).reshape(-1)
+        fw = self.forward(inputs, h0)
+        rows = np.arange(len(inputs))
+        dscores = fw.probs                               # (T, V), turned into p - onehot in place
+        picked = dscores[rows, targets]
+        loss = float(-np.log(picked).sum())
+        dscores[rows, targets] = picked - 1.0
+        g = self.grads
+        self.cell.backward(self.params, fw.cache, dscores @ self.params["Why"], g)
+        np.dot(dscores.T, fw.hidden, out=g["Why"])       # (V, H)
+        dscores.sum(axis=0, out=g["by"])
+        return loss, fw.state
+
+    def step(self, ix: int, state: np.ndarray):
+        """Feed one character id; returns (new state, scores (V,))."""
+        state, h = self.cell.step(self.params, ix, state)
+        return state, self.params["Why"] @ h + self.params["by"]

@@ -1,0 +1,105 @@
+"""Optimizers over the model's flat parameter vector.
+
+Each update is computed into scratch buffers first and committed only if every
+number is finite, so a diverging step leaves parameters and optimizer state as
+they were (see DivergenceError).
+
+    adagrad   mem += g*g;  w -= lr * g / sqrt(mem + 1e-8)        (min-char-rnn)
+    sgd       w -= lr * g
+    momentum  v = 0.9 v - lr * g;  w += v
+    adam      m, v moving averages (0.9, 0.999), bias-corrected, eps 1e-8
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a non-finite number; the model is left at its last finite state."""
+
+
+def all_finite(*arrays: np.ndarray) -> bool:
+    # A sum is non-finite if any entry is (inf - inf = nan): one pass, no boolean temporary.
+    return all(np.isfinite(a.sum()) for a in arrays)
+
+
+class Optimizer:
+    """`state` maps a name ('mem', 'm', ...) to a flat array the size of the parameters."""
+
+    name = ""
+    state_names: tuple[str, ...] = ()
+
+    def __init__(self, size: int):
+        self.t = 0  # updates made so far
+        self.state = {s: np.zeros(size) for s in self.state_names}
+        self._delta = np.empty(size)
+        self._new = {s: np.empty(size) for s in self.state_names}
+
+    def update(self, flat_params: np.ndarray, flat_grad: np.ndarray, lr: float) -> None:
+        self._propose(flat_grad, lr)   # fills self._delta and self._new
+        if not all_finite(self._delta, *self._new.values()):
+            raise DivergenceError("the update would make the parameters non-finite.")
+        for s in self.state_names:
+            self.state[s][...] = self._new[s]
+        flat_params += self._delta
+        self.t += 1
+
+    def _propose(self, g: np.ndarray, lr: float) -> None:
+        raise NotImplementedError
+
+
+class Adagrad(Optimizer):
+    name, state_names = "adagrad", ("mem",)
+
+    def _propose(self, g, lr):
+        mem, d = self._new["mem"], self._delta
+        np.multiply(g, g, out=mem)
+        mem += self.state["mem"]
+        np.add(mem, 1e-8, out=d)
+        np.sqrt(d, out=d)
+        np.divide(g, d, out=d)
+        d *= -lr
+
+
+class SGD(Optimizer):
+    name = "sgd"
+
+    def _propose(self, g, lr):
+        np.multiply(g, -lr, out=self._delta)
+
+
+class Momentum(Optimizer):
+    name, state_names = "momentum", ("velocity",)
+    beta = 0.9
+
+    def _propose(self, g, lr):
+        v = self._new["velocity"]
+        np.multiply(self.state["velocity"], self.beta, out=v)
+        v -= lr * g
+        self._delta[...] = v
+
+
+class Adam(Optimizer):
+    name, state_names = "adam", ("m", "v")
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+
+    def _propose(self, g, lr):
+        t = self.t + 1
+        m, v = self._new["m"], self._new["v"]
+        np.multiply(self.state["m"], self.beta1, out=m)
+        m += (1 - self.beta1) * g
+        np.multiply(self.state["v"], self.beta2, out=v)
+        v += (1 - self.beta2) * g * g
+        denom = np.sqrt(v / (1 - self.beta2**t)) + self.eps
+        np.divide(m, denom, out=self._delta)
+        self._delta *= -lr / (1 - self.beta1**t)
+
+
+OPTIMIZERS = {cls.name: cls for cls in (Adagrad, SGD, Momentum, Adam)}
+
+
+def make_optimizer(name: str, size: int) -> Optimizer:
+    try:
+        return OPTIMIZERS[name](size)
+    except KeyError:
+        raise ValueError(f"Unknown optimizer {name!r}; choose one of {', '.join(sorted(OPTIMIZERS))}.") from None

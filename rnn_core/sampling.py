@@ -1,0 +1,62 @@
+"""Writing text with a trained model, one character at a time."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import limits
+from .model import Model
+from .text import Vocab, char_label
+
+
+def sample_ids(
+    model: Model,
+    prime_ids: np.ndarray,
+    length: int,
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    greedy: bool = False,
+    rng: np.random.Generator,
+    state: np.ndarray | None = None,
+) -> np.ndarray:
+    """Feed `prime_ids`, then draw `length` ids, each fed back in. Returns (length,) ids."""
+    state = model.zero_state() if state is None else np.array(state, dtype=float)
+    for ix in prime_ids[:-1]:
+        state, _ = model.step(int(ix), state)
+    out = np.empty(length, dtype=np.intp)
+    uniforms = rng.random(length)            # one draw per character, made up front
+    ix = int(prime_ids[-1])
+    for n in range(length):
+        state, scores = model.step(ix, state)
+        if greedy:
+            ix = int(scores.argmax())
+        else:
+            z = scores / temperature
+            if top_k is not None and top_k < len(z):
+                cut = np.partition(z, -top_k)[-top_k]
+                z = np.where(z >= cut, z, -np.inf)
+            z = np.exp(z - z.max())
+            cdf = np.cumsum(z)
+            # Inverse-CDF draw: the same distribution as rng.choice(V, p=...), far less overhead.
+            ix = min(int(np.searchsorted(cdf, uniforms[n] * cdf[-1], side="right")), len(z) - 1)
+        out[n] = ix
+    return out
+
+
+def check_sample_args(vocab: Vocab, prime: str, length: int, temperature: float, top_k) -> None:
+    if not isinstance(prime, str) or not prime:
+        raise ValueError("Give a seed character to start the sample from.")
+    missing = vocab.unknown(prime)
+    if missing:
+        names = ", ".join(repr(char_label(c)) for c in missing[:10])
+        raise ValueError(f"The seed {names} is not in the vocabulary of this text; pick a character the text contains.")
+    if not isinstance(length, (int, np.integer)) or length < 1:
+        raise ValueError(f"The sample length must be a whole number of at least 1, not {length!r}.")
+    if length > limits.MAX_SAMPLE_LENGTH:
+        raise ValueError(f"The sample length is capped at {limits.MAX_SAMPLE_LENGTH:,} characters.")
+    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"The temperature must be a number above 0 (1.0 samples the model as is), not {temperature!r}.")
+    if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k < 1):
+        raise ValueError(f"top_k must be a whole number of at least 1 (or None for no cut), not {top_k!r}.")

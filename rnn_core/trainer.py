@@ -1,0 +1,244 @@
+"""The training loop of min-char-rnn, one iteration at a time, with its bookkeeping.
+
+One iteration (the seed notebook's loop body):
+  1. if it is the first iteration or the window would run past the text
+     (p + T + 1 >= N): reset the state to zeros and p to 0;
+  2. inputs = data[p : p+T], targets = data[p+1 : p+T+1];
+  3. loss and gradients by BPTT from the carried state;
+  4. clip every gradient entry to [-clip, clip]; optimizer update;
+  5. smooth_loss = 0.999 smooth_loss + 0.001 loss; p += T; carry the state.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from . import limits
+from .cells import CELLS
+from .history import LossHistory
+from .model import Model, softmax
+from .optim import OPTIMIZERS, DivergenceError, make_optimizer
+from .sampling import check_sample_args, sample_ids
+from .text import TextError, Vocab
+
+LIVE_FIELDS = ("learning_rate", "optimizer", "clip")  # may change mid-run; the rest needs a reset
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    cell: str = "rnn"             # "rnn" (min-char-rnn's tanh cell); see rnn_core.cells
+    hidden_size: int = 100        # H, hidden units
+    seq_length: int = 25          # T, characters per truncated-BPTT window
+    learning_rate: float = 0.1    # Adagrad's 0.1 as in min-char-rnn
+    optimizer: str = "adagrad"    # adagrad | sgd | momentum | adam
+    clip: float | None = 5.0      # clip each gradient entry to [-clip, clip]; 0 or None: no clipping
+    seed: int = 0                 # initial weights come from np.random.default_rng(seed)
+    sample_every: int = 1000      # record a short sample every this many iterations (0: never)
+
+    def validate(self) -> None:
+        if self.cell not in CELLS:
+            raise ValueError(f"Unknown cell {self.cell!r}; choose one of {', '.join(sorted(CELLS))}.")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(sorted(OPTIMIZERS))}.")
+        for name, cap in (("hidden_size", limits.MAX_HIDDEN), ("seq_length", limits.MAX_SEQ_LENGTH)):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 1 <= v <= cap:
+                raise ValueError(f"{name} must be a whole number from 1 to {cap}, not {v!r}.")
+        lr = self.learning_rate
+        if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"The learning rate must be a positive number, not {lr!r}.")
+        if self.clip is not None and (not isinstance(self.clip, (int, float)) or not math.isfinite(self.clip) or self.clip < 0):
+            raise ValueError(f"clip must be a positive number, or 0/None to turn clipping off, not {self.clip!r}.")
+        if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ValueError(f"The seed must be a whole number >= 0, not {self.seed!r}.")
+        if not isinstance(self.sample_every, (int, np.integer)) or self.sample_every < 0:
+            raise ValueError("sample_every must be a whole number >= 0.")
+
+
+@dataclass
+class Probe:
+    """A forward pass over a probe text from the zero state."""
+
+    text: str
+    ids: np.ndarray      # (T,)
+    hidden: np.ndarray   # (T, H) hidden state after reading each character
+    probs: np.ndarray    # (T, V) distribution of the character that follows each position
+    loss: np.ndarray     # (T-1,) -log p(actual next char), nats
+    extras: dict         # per-cell extras, e.g. LSTM cell state and gates, each (T, H)
+
+
+class Trainer:
+    """A model, its optimizer, the data pointer and the run's history."""
+
+    SAMPLE_LENGTH = 200
+    EARLY_SAMPLES = (100, 300, 500)  # as in Karpathy's blog, before the regular cadence
+    MAX_SAMPLES = 200
+
+    def __init__(self, text: str, config: TrainConfig | None = None, *, history_cap: int = 100_000):
+        config = config or TrainConfig()
+        config.validate()
+        if not isinstance(text, str):
+            raise TypeError("Trainer needs the text as str; decode bytes with load_text first.")
+        if len(text) > limits.MAX_TEXT_CHARS:
+            raise TextError(f"The text has {len(text):,} characters; the limit is {limits.MAX_TEXT_CHARS:,}.")
+        if len(text) < config.seq_length + 1:
+            raise TextError(
+                f"The text has {len(text)} characters, but one training window needs seq_length + 1 = "
+                f"{config.seq_length + 1}. Use a longer text or a shorter sequence length."
+            )
+        vocab = Vocab.from_text(text)
+        if vocab.size < 2:
+            raise TextError("The text uses a single distinct character; there is nothing to predict. Use a text with at least two different characters.")
+        self.text = text
+        self.vocab = vocab
+        self.data = vocab.encode(text)                     # (N,) ids
+        self.config = config
+        self.model = Model(config.cell, vocab.size, config.hidden_size, np.random.default_rng(config.seed))
+        self.optimizer = make_optimizer(config.optimizer, self.model.flat.size)
+        self.iteration = 0
+        self.pointer = 0
+        self.state = self.model.zero_state()
+        self.smooth_loss = -math.log(1.0 / vocab.size) * config.seq_length
+        self.history = LossHistory(history_cap)
+        self.samples: list[tuple[int, str]] = []           # (iteration, text) recorded while training
+        self.last_step_seconds = 0.0
+        self.last_step_iters = 0
+
+    # ---- settings -------------------------------------------------------------------------
+    def apply_live(self, **changes) -> None:
+        """Change learning rate, optimizer or clip without a reset (a new optimizer starts fresh)."""
+        bad = set(changes) - set(LIVE_FIELDS)
+        if bad:
+            raise ValueError(f"{', '.join(sorted(bad))} cannot change mid-run; start a new run (Reset) instead.")
+        new = replace(self.config, **changes)
+        new.validate()
+        if new.optimizer != self.config.optimizer:
+            self.optimizer = make_optimizer(new.optimizer, self.model.flat.size)
+        self.config = new
+
+    @property
+    def learning_rate(self) -> float:
+        return self.config.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.apply_live(learning_rate=value)
+
+    # ---- training ------------------------------------------------------------------------
+    def step(self, n: int = 1) -> np.ndarray:
+        """Run n iterations; returns their raw losses (nats per window).
+
+        Raises DivergenceError at the first non-finite loss or update; the iterations before
+        it are kept (history and all), the bad one leaves no trace.
+        """
+        if not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"The number of iterations must be a whole number >= 0, not {n!r}.")
+        cfg = self.config
+        T, N = cfg.seq_length, len(self.data)
+        model, data, grad = self.model, self.data, self.model.flat_grad
+        clip = cfg.clip or 0.0
+        losses = np.empty(n)
+        smooths = np.empty(n)
+        done = 0
+        t0 = time.perf_counter()
+        try:
+            for i in range(n):
+                if self.pointer + T + 1 >= N or self.iteration == 0:
+                    self.pointer = 0
+                    self.state = self.model.zero_state()
+                p = self.pointer
+                loss, state = model.grads_into_buffer(data[p : p + T], data[p + 1 : p + T + 1], self.state)
+                if not math.isfinite(loss):
+                    raise DivergenceError(f"the loss became {loss}.")
+                if clip:
+                    np.clip(grad, -clip, clip, out=grad)
+                self.optimizer.update(model.flat, grad, cfg.learning_rate)
+                self.state = state
+                self.smooth_loss = 0.999 * self.smooth_loss + 0.001 * loss
+                self.pointer = p + T
+                self.iteration += 1
+                losses[i], smooths[i] = loss, self.smooth_loss
+                done += 1
+                if self._sample_due():
+                    self._record_sample()
+        except DivergenceError as err:
+            raise DivergenceError(
+                f"Training diverged at iteration {self.iteration + 1}: {err} The model is kept as it was "
+                "before that iteration. Lower the learning rate or turn gradient clipping on."
+            ) from None
+        finally:
+            its = np.arange(self.iteration - done + 1, self.iteration + 1)
+            self.history.extend(its, losses[:done], smooths[:done])
+            self.last_step_seconds = time.perf_counter() - t0
+            self.last_step_iters = done
+        return losses
+
+    def _sample_due(self) -> bool:
+        every = self.config.sample_every
+        return bool(every) and (self.iteration % every == 0 or self.iteration in self.EARLY_SAMPLES)
+
+    def _record_sample(self) -> None:
+        seed_id = self.data[self.pointer % len(self.data)]
+        rng = np.random.default_rng([self.config.seed, self.iteration])
+        ids = sample_ids(self.model, np.array([seed_id]), self.SAMPLE_LENGTH, rng=rng)
+        self.samples.append((self.iteration, self.vocab.decode(np.concatenate([[seed_id], ids]))))
+        if len(self.samples) > self.MAX_SAMPLES:
+            del self.samples[1::2]  # thin evenly; the first stays
+
+    # ---- readouts ------------------------------------------------------------------------
+    @property
+    def iters_per_second(self) -> float:
+        return self.last_step_iters / self.last_step_seconds if self.last_step_seconds > 0 else 0.0
+
+    @property
+    def chars_seen(self) -> int:
+        return self.iteration * self.config.seq_length
+
+    @property
+    def epochs(self) -> float:
+        return self.chars_seen / len(self.data)
+
+    @property
+    def bits_per_char(self) -> float:
+        return self.smooth_loss / self.config.seq_length / math.log(2)
+
+    # ---- using the model -----------------------------------------------------------------
+    def sample(self, seed_char: str, length: int, temperature: float = 1.0, top_k: int | None = None,
+               greedy: bool = False, seed: int | None = None, state: np.ndarray | None = None) -> str:
+        """`length` new characters after `seed_char` (one char, or a prime string fed in first)."""
+        check_sample_args(self.vocab, seed_char, length, temperature, top_k)
+        ids = sample_ids(self.model, self.vocab.encode(seed_char), int(length), temperature=float(temperature),
+                         top_k=top_k, greedy=greedy, rng=np.random.default_rng(seed), state=state)
+        return self.vocab.decode(ids)
+
+    def probe(self, text: str) -> Probe:
+        """Hidden states and next-char distributions for `text`, read from the zero state."""
+        if not isinstance(text, str) or not text:
+            raise ValueError("The probe text is empty; type a few characters from the training text.")
+        if len(text) > limits.MAX_TEXT_CHARS:
+            raise ValueError("The probe text is too long.")
+        ids = self.vocab.encode(text)
+        fw = self.model.forward(ids)
+        rows = np.arange(len(ids) - 1)
+        loss = -np.log(fw.probs[rows, ids[1:]])
+        extras = getattr(self.model.cell, "probe_extras", lambda cache: {})(fw.cache)
+        return Probe(text, ids, fw.hidden, fw.probs, loss, extras)
+
+    # ---- checkpoints ---------------------------------------------------------------------
+    def save(self, path) -> None:
+        from .checkpoint import save_trainer
+        save_trainer(self, path)
+
+    @classmethod
+    def load(cls, path) -> "Trainer":
+        from .checkpoint import load_trainer
+        return load_trainer(path)
+
+    def config_dict(self) -> dict:
+        return asdict(self.config)
+
+
+__all__ = ["TrainConfig", "Trainer", "Probe", "DivergenceError", "softmax", "LIVE_FIELDS"]
