@@ -9,6 +9,18 @@ Shapes: T time steps, H hidden units, V vocabulary size. A cell's state is a 1-D
 array of length `state_size(H)`; its first H entries are the hidden vector h that
 the output layer reads.
 
+The contract every cell keeps (the model, the trainer, checkpoints and analysis rely on it):
+    param_names                      names of the cell's own parameters (the model adds Why, by)
+    state_size(H) -> int             length of the carried state (H for RNN/GRU, 2H for LSTM = [h, c])
+    init_params(rng, V, H) -> dict   fresh parameters, drawn from rng in a fixed order
+    forward(p, inputs, state0) -> (hs (T, H), cache, last state)
+    backward(p, cache, dhs, out)     dhs (T, H) = dL/dh_t from the output layer; the cell adds the
+                                     gradient arriving from step t+1 IN PLACE, so on return dhs[t] is
+                                     the total dL/dh_t (the gradient-flow view reads it); writes the
+                                     gradients of its parameters into the arrays of `out`
+    step(p, ix, state) -> (new state, h)   one character, for sampling
+    probe_extras(cache) -> dict      optional: per-position internals to show, each (T, H)
+
 Vanilla RNN (min-char-rnn):
     h_t = tanh(Wxh[:, x_t] + Whh h_{t-1} + bh)
 """
