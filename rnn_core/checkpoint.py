@@ -35,7 +35,7 @@ def to_arrays(tr) -> dict[str, np.ndarray]:
         "format": np.array(FORMAT),
         "config": np.array(json.dumps(asdict(tr.config))),
         "vocab": np.array([ord(c) for c in tr.vocab.chars], dtype=np.int64),
-        "data": tr.data.astype(np.uint16),
+        "data": np.concatenate([tr.data, tr.val_data]).astype(np.uint16),  # the whole text; load splits it again
         "counters": np.array([tr.iteration, tr.pointer, tr.optimizer.t], dtype=np.int64),
         "smooth_loss": np.array(tr.smooth_loss),
         "state": tr.state,

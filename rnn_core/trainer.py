@@ -25,6 +25,7 @@ from .sampling import check_sample_args, sample_ids
 from .text import TextError, Vocab
 
 LIVE_FIELDS = ("learning_rate", "optimizer", "clip")  # may change mid-run; the rest needs a reset
+MAX_VAL_FRACTION = 0.5  # at most half the text held out; more leaves too little to learn from
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class TrainConfig:
     clip: float | None = 5.0      # clip each gradient entry to [-clip, clip]; 0 or None: no clipping
     seed: int = 0                 # initial weights come from np.random.default_rng(seed)
     sample_every: int = 1000      # record a short sample every this many iterations (0: never)
+    val_fraction: float = 0.0     # hold out this final share of the text for a validation loss (0: train on all)
 
     def validate(self) -> None:
         if self.cell not in CELLS:
@@ -56,6 +58,9 @@ class TrainConfig:
             raise ValueError(f"The seed must be a whole number >= 0, not {self.seed!r}.")
         if not isinstance(self.sample_every, (int, np.integer)) or self.sample_every < 0:
             raise ValueError("sample_every must be a whole number >= 0.")
+        f = self.val_fraction
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.0 <= f <= MAX_VAL_FRACTION:
+            raise ValueError(f"val_fraction must be a number from 0 to {MAX_VAL_FRACTION}, not {f!r}.")
 
 
 @dataclass
@@ -84,17 +89,27 @@ class Trainer:
             raise TypeError("Trainer needs the text as str; decode bytes with load_text first.")
         if len(text) > limits.MAX_TEXT_CHARS:
             raise TextError(f"The text has {len(text):,} characters; the limit is {limits.MAX_TEXT_CHARS:,}.")
-        if len(text) < config.seq_length + 1:
+        n_val = int(len(text) * config.val_fraction)       # the held-out tail, never trained on
+        if config.val_fraction and n_val < 2:
             raise TextError(
-                f"The text has {len(text)} characters, but one training window needs seq_length + 1 = "
+                f"Holding out {config.val_fraction:.0%} of a {len(text)}-character text leaves {n_val} characters "
+                "to validate on; a validation loss needs at least 2. Use a longer text or a larger fraction."
+            )
+        n_train = len(text) - n_val
+        if n_train < config.seq_length + 1:
+            held = f" after holding out {n_val} for validation" if n_val else ""
+            raise TextError(
+                f"The text has {n_train} characters{held}, but one training window needs seq_length + 1 = "
                 f"{config.seq_length + 1}. Use a longer text or a shorter sequence length."
             )
-        vocab = Vocab.from_text(text)
+        vocab = Vocab.from_text(text)  # from the whole text, so the held-out part encodes too
         if vocab.size < 2:
             raise TextError("The text uses a single distinct character; there is nothing to predict. Use a text with at least two different characters.")
-        self.text = text
+        self.text = text                                   # the whole text, held-out part included
         self.vocab = vocab
-        self.data = vocab.encode(text)                     # (N,) ids
+        ids = vocab.encode(text)
+        self.data = ids[:n_train]                          # (N,) ids the trainer learns from
+        self.val_data = ids[n_train:]                      # (M,) held-out ids; empty when val_fraction = 0
         self.config = config
         self.model = Model(config.cell, vocab.size, config.hidden_size, np.random.default_rng(config.seed))
         self.optimizer = make_optimizer(config.optimizer, self.model.flat.size)
