@@ -28,20 +28,25 @@ def sample_ids(
     out = np.empty(length, dtype=np.intp)
     uniforms = rng.random(length)            # one draw per character, made up front
     ix = int(prime_ids[-1])
-    for n in range(length):
-        state, scores = model.step(ix, state)
-        if greedy:
-            ix = int(scores.argmax())
-        else:
-            z = scores / temperature
-            if top_k is not None and top_k < len(z):
-                cut = np.partition(z, -top_k)[-top_k]
-                z = np.where(z >= cut, z, -np.inf)
-            z = np.exp(z - z.max())
-            cdf = np.cumsum(z)
-            # Inverse-CDF draw: the same distribution as rng.choice(V, p=...), far less overhead.
-            ix = min(int(np.searchsorted(cdf, uniforms[n] * cdf[-1], side="right")), len(z) - 1)
-        out[n] = ix
+    with np.errstate(over="ignore", under="ignore"):  # see the shift below
+        for n in range(length):
+            state, scores = model.step(ix, state)
+            if greedy:
+                ix = int(scores.argmax())
+            else:
+                # Shift before dividing: a tiny temperature then sends every score but the top one
+                # to -inf (greedy, as it should) instead of overflowing to inf - inf = nan.
+                z = scores - scores.max()
+                if temperature != 1.0:
+                    z /= temperature
+                if top_k is not None and top_k < len(z):
+                    cut = np.partition(z, -top_k)[-top_k]
+                    z = np.where(z >= cut, z, -np.inf)
+                z = np.exp(z - z.max())
+                cdf = np.cumsum(z)
+                # Inverse-CDF draw: the same distribution as rng.choice(V, p=...), far less overhead.
+                ix = min(int(np.searchsorted(cdf, uniforms[n] * cdf[-1], side="right")), len(z) - 1)
+            out[n] = ix
     return out
 
 
