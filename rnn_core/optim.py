@@ -15,7 +15,17 @@ import numpy as np
 
 
 class DivergenceError(FloatingPointError):
-    """Training produced a non-finite number; the model is left at its last finite state."""
+    """Training produced a non-finite number; the model is left at its last finite state.
+
+    `needs_reset` is True when that state cannot be trained from at all: its loss on the next
+    window is already non-finite (a target got probability 0), and the forward pass does not
+    depend on the learning rate, so only a Reset helps. False when the update overflowed: the
+    kept model is healthy and training continues once the learning rate is lower.
+    """
+
+    def __init__(self, message: str = "", *, needs_reset: bool = False):
+        super().__init__(message)
+        self.needs_reset = needs_reset
 
 
 def all_finite(*arrays: np.ndarray) -> bool:

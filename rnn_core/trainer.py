@@ -143,6 +143,8 @@ class Trainer:
         self.apply_live(learning_rate=value)
 
     # ---- training ------------------------------------------------------------------------
+    # Non-finite numbers are caught explicitly below; numpy's warnings (log of 0) would only be noise.
+    @np.errstate(divide="ignore", over="ignore", invalid="ignore")
     def step(self, n: int = 1) -> np.ndarray:
         """Run n iterations; returns their raw losses (nats per window).
 
@@ -167,7 +169,7 @@ class Trainer:
                 p = self.pointer
                 loss, state = model.grads_into_buffer(data[p : p + T], data[p + 1 : p + T + 1], self.state)
                 if not math.isfinite(loss):
-                    raise DivergenceError(f"the loss became {loss}.")
+                    raise DivergenceError(f"the loss became {loss}.", needs_reset=True)
                 if clip:
                     np.clip(grad, -clip, clip, out=grad)
                 self.optimizer.update(model.flat, grad, cfg.learning_rate)
@@ -180,10 +182,15 @@ class Trainer:
                 if self._sample_due():
                     self._record_sample()
         except DivergenceError as err:
-            raise DivergenceError(
-                f"Training diverged at iteration {self.iteration + 1}: {err} The model is kept as it was "
-                "before that iteration. Lower the learning rate or turn gradient clipping on."
-            ) from None
+            if err.needs_reset:  # the forward pass alone fails, whatever the learning rate
+                hint = ("The model is kept as it was before that iteration, but it already gives a character of "
+                        "this window probability 0, so it cannot train on from here: press Reset and train again "
+                        "with a lower learning rate or gradient clipping on.")
+            else:
+                hint = ("The model is kept as it was before that iteration. Lower the learning rate or turn "
+                        "gradient clipping on.")
+            raise DivergenceError(f"Training diverged at iteration {self.iteration + 1}: {err} {hint}",
+                                  needs_reset=err.needs_reset) from None
         finally:
             its = np.arange(self.iteration - done + 1, self.iteration + 1)
             self.history.extend(its, losses[:done], smooths[:done])
@@ -225,6 +232,8 @@ class Trainer:
                greedy: bool = False, seed: int | None = None, state: np.ndarray | None = None) -> str:
         """`length` new characters after `seed_char` (one char, or a prime string fed in first)."""
         check_sample_args(self.vocab, seed_char, length, temperature, top_k)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"The sample seed must be a whole number >= 0 (or empty for a random one), not {seed!r}.")
         ids = sample_ids(self.model, self.vocab.encode(seed_char), int(length), temperature=float(temperature),
                          top_k=top_k, greedy=greedy, rng=np.random.default_rng(seed), state=state)
         return self.vocab.decode(ids)
@@ -234,11 +243,12 @@ class Trainer:
         if not isinstance(text, str) or not text:
             raise ValueError("The probe text is empty; type a few characters from the training text.")
         if len(text) > limits.MAX_TEXT_CHARS:
-            raise ValueError("The probe text is too long.")
+            raise ValueError(f"The probe text has {len(text):,} characters; the limit is {limits.MAX_TEXT_CHARS:,}.")
         ids = self.vocab.encode(text)
         fw = self.model.forward(ids)
         rows = np.arange(len(ids) - 1)
-        loss = -np.log(fw.probs[rows, ids[1:]])
+        with np.errstate(divide="ignore"):  # a probability of 0 is a loss of inf, shown as such
+            loss = -np.log(fw.probs[rows, ids[1:]])
         extras = getattr(self.model.cell, "probe_extras", lambda cache: {})(fw.cache)
         return Probe(text, ids, fw.hidden, fw.probs, loss, extras)
 
