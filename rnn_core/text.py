@@ -50,6 +50,10 @@ def load_text(raw: bytes, *, max_chars: int = limits.MAX_TEXT_CHARS) -> str:
     if not isinstance(raw, (bytes, bytearray, memoryview)):
         raise TextError(f"Expected the file's bytes, got {type(raw).__name__}.")
     raw = bytes(raw)
+    if len(raw) > 4 * max_chars + 3:  # UTF-8 spends at most 4 bytes per character: too long before decoding
+        raise TextError(
+            f"The file is {len(raw) / 1e6:,.1f} MB; the limit is {max_chars:,} characters. Upload a shorter excerpt."
+        )
     if not raw.strip():
         raise TextError("The file is empty (or only whitespace). Choose a file with some text in it.")
     for magic, what in _MAGIC.items():
@@ -60,6 +64,11 @@ def load_text(raw: bytes, *, max_chars: int = limits.MAX_TEXT_CHARS) -> str:
             "The file is UTF-16 encoded. Save it as UTF-8 (most editors offer this under 'Save as') and upload again."
         )
     if b"\x00" in raw:
+        if _looks_utf16(raw):
+            raise TextError(
+                "The file looks UTF-16 encoded (without a byte-order mark). Save it as UTF-8 (most editors offer "
+                "this under 'Save as') and upload again."
+            )
         raise TextError("The file contains NUL bytes, so it is binary data, not text. Upload a plain .txt or .md file.")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
@@ -146,6 +155,14 @@ class Vocab:
         return "".join(self.chars[i] for i in np.asarray(ids, dtype=np.int64).ravel())
 
 
+def _looks_utf16(raw: bytes) -> bool:
+    """Mostly-ASCII UTF-16 has a NUL in every other byte: the high (LE) or low (BE) half of each unit."""
+    head = raw[:100_000]
+    even, odd = head[0::2].count(0), head[1::2].count(0)
+    half = len(head) // 2
+    return half > 0 and max(even, odd) > 0.5 * half and min(even, odd) < 0.05 * half
+
+
 def _distinct(codes: np.ndarray) -> np.ndarray:
     """Sorted distinct code points; a count table is much faster than np.unique's sort."""
     if codes.size == 0:
@@ -155,4 +172,5 @@ def _distinct(codes: np.ndarray) -> np.ndarray:
 
 def _codepoints(text: str) -> np.ndarray:
     # UTF-32-LE is one little-endian uint32 per code point: numpy reads it without a Python loop.
-    return np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.intp)
+    # surrogatepass: a lone surrogate (possible in a Python str, never in decoded UTF-8) is one more code point.
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.intp)
