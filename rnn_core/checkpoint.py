@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import limits
 from .history import LossHistory
 from .text import Vocab
 
@@ -83,6 +85,7 @@ def load_trainer(source):
             raise CheckpointError(f"Cannot read the checkpoint {source}: {err.strerror or err}.") from None
     if not raw.startswith(b"PK\x03\x04"):
         raise CheckpointError("This is not a checkpoint saved by the playground (a .npz file is a ZIP archive; this is not).")
+    _check_unpacked_size(raw)
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -92,12 +95,28 @@ def load_trainer(source):
         raise CheckpointError(f"The checkpoint cannot be read: {err}") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
         raise CheckpointError(f"The checkpoint is damaged or not a .npz file ({err}).") from None
+    except MemoryError:  # an array header that claims more than the machine has
+        raise CheckpointError("The checkpoint declares arrays far larger than any saved run; it is damaged or not ours.") from None
     try:
         return _from_arrays(arrays)
     except CheckpointError:
         raise
     except (KeyError, ValueError, TypeError, IndexError, OverflowError) as err:
         raise CheckpointError(f"The checkpoint is damaged or not ours: {err}") from None
+
+
+def _check_unpacked_size(raw: bytes) -> None:
+    """Refuse before unpacking anything a file that would inflate past the cap (a 1 MB zip can hold 1 GB of zeros)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as err:
+        raise CheckpointError(f"The checkpoint is damaged or not a .npz file ({err}).") from None
+    if unpacked > limits.MAX_CHECKPOINT_MB * 2**20:
+        raise CheckpointError(
+            f"The checkpoint would unpack to {unpacked / 2**20:,.0f} MB; the limit is {limits.MAX_CHECKPOINT_MB} MB, "
+            "far above any run the playground saves. It is not one of ours."
+        )
 
 
 def _from_arrays(a: dict[str, np.ndarray]):
@@ -135,6 +154,8 @@ def _from_arrays(a: dict[str, np.ndarray]):
     tr.iteration, tr.pointer, tr.optimizer.t = (int(c) for c in counters)
     tr.state = state.astype(float)
     tr.smooth_loss = float(a["smooth_loss"])
+    if not math.isfinite(tr.smooth_loss):
+        raise CheckpointError("The checkpoint's smoothed loss is not a finite number.")
     tr.history = LossHistory.from_state(a)
     its, texts = a["sample_its"], a["sample_texts"]
     if its.shape != texts.shape:

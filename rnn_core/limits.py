@@ -12,3 +12,4 @@ MAX_SEQ_LENGTH = 200         # unrolled steps per iteration
 MAX_ITERS_PER_CLICK = 10_000 # iterations one Train click may ask for
 MAX_SAMPLE_LENGTH = 5_000    # characters one Generate may ask for
 MAX_PROBE_CHARS = 400        # characters shown in the hidden-state heatmap
+MAX_CHECKPOINT_MB = 256      # unpacked size of a checkpoint (the largest real one, LSTM H=512 V=512 Adam + 5M chars, is ~70 MB); stops zip bombs
