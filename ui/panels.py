@@ -1,0 +1,72 @@
+"""The page: which panel goes where. Panels live in ui/panels_*.py; this file only arranges them.
+
+Layout, top to bottom:
+    header and one-line intro
+    controls (Train, Play/Pause, Reset, pending settings, long-click progress)    full reruns
+    the live fragment (reruns alone on every Play tick):
+        readouts (st.metric) · loss chart · probe text · LOOK_INSIDE_TABS
+    sampling panel (Generate)
+    sidebar: text · model (applies on Reset) · optimizer (applies now) · checkpoint
+
+Where later work plugs in:
+  * more views of the network: append (title, render(trainer, ss, probe_input)) to LOOK_INSIDE_TABS;
+    they run inside the live fragment, so they update on every Play tick.
+  * compare mode: `state.train` already steps every run in ss["runs"] in lock step and the loss chart
+    draws one curve per run; single-run views show ss["trainer"] (the active run).
+  * a run store / URL (?run=<id>): every Run has a run_id; `state.restore` installs a loaded trainer.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from . import state
+from .panels_charts import render_hidden_and_next, render_loss, render_probe_text
+from .panels_controls import render_controls, render_readouts
+from .panels_data import render_checkpoint, render_data
+from .panels_sampling import render_samples_over_time, render_sampling
+from .panels_settings import render_settings
+
+INTRO = ("A small recurrent network learns to predict the next character of a text, as in Karpathy's "
+         "min-char-rnn. Pick a text in the sidebar, press **Train** or **Play**, and watch the loss fall, the "
+         "hidden units light up and the generated text turn from noise into words.")
+
+# (tab title, render(trainer, ss, probe_input)): the look-inside views under the loss chart.
+LOOK_INSIDE_TABS = [
+    ("Hidden state & next character", render_hidden_and_next),
+    ("Samples over time", lambda trainer, ss, pin: render_samples_over_time(trainer, ss)),
+]
+
+
+def render_page() -> None:
+    ss = st.session_state
+    state.init_state(ss)
+    st.title("Char-RNN Playground")
+    st.markdown(INTRO)
+    render_controls(ss)
+    live = st.fragment(_live, run_every=state.PLAY_INTERVAL_S if ss.get("playing") else None)
+    live()
+    st.divider()
+    render_sampling(ss)
+    with st.sidebar:
+        render_data(ss)
+        st.divider()
+        render_settings(ss)
+        st.divider()
+        render_checkpoint(ss)
+
+
+def _live() -> None:
+    """Readouts and charts; while playing, each run of this fragment first trains one batch."""
+    ss = st.session_state
+    if ss.get("playing"):
+        out = state.tick(ss)
+        if out.error:
+            st.rerun()  # app scope: redraws the Play button and stops the ticks (run_every is read on full runs)
+    trainer = ss["trainer"]
+    render_readouts(trainer)
+    render_loss(ss)
+    st.markdown("##### Look inside the network")
+    pin = render_probe_text(ss, trainer)
+    for tab, (_, render) in zip(st.tabs([title for title, _ in LOOK_INSIDE_TABS]), LOOK_INSIDE_TABS):
+        with tab:
+            render(trainer, ss, pin)

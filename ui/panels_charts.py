@@ -1,0 +1,89 @@
+"""The live charts: loss curve, hidden-state heatmap, next-character probabilities."""
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from rnn_core import char_label, limits
+
+from . import state
+from .figures import LossSeries, hidden_heatmap, loss_figure, prob_bars
+from .panels_common import chart
+
+UNIT_LABELS = {"nats": "nats per window", "bits": "bits per character"}
+TOP_K_BARS = 10
+
+
+def render_loss(ss) -> None:
+    """Loss of every run in the session (one curve per run), in the chosen unit."""
+    runs, tr = state.runs(ss), ss["trainer"]
+    head = st.columns([3, 2], vertical_alignment="bottom")
+    head[0].markdown("##### Loss: how surprised the model is by the next character")
+    head[1].radio("Loss unit", list(UNIT_LABELS), key="unit", horizontal=True, format_func=UNIT_LABELS.get,
+                  label_visibility="collapsed", help="nats per window is what min-char-rnn prints; bits per "
+                  "character divides by the window length and ln 2, so texts and settings compare.")
+    series = [LossSeries("training loss" if len(runs) == 1 else run.name, run.trainer.history.iterations,
+                         run.trainer.history.loss, run.trainer.history.smooth) for run in runs]
+    fig = loss_figure(series, seq_length=tr.config.seq_length, vocab_size=tr.vocab.size, unit=ss["unit"],
+                      samples=tr.samples)
+    chart(fig, "loss_chart")
+    st.caption(f"Faint: the loss of each training window; bold: its running average. Dashed: a uniform guess "
+               f"over the {tr.vocab.size} characters (learning means getting below it). Diamonds: hover to "
+               "read what the model wrote at that iteration.")
+
+
+def render_probe_text(ss, trainer) -> state.ProbeInput:
+    """The probe text box shared by the look-inside views; warns about characters the model cannot read."""
+    st.text_area(f"Probe text: what the network reads below (up to {limits.MAX_PROBE_CHARS} characters; "
+                 "Ctrl+Enter applies)", key="probe_text", max_chars=limits.MAX_PROBE_CHARS, height=76,
+                 help="Any text made of characters from the training text. The model reads it from a zero "
+                      "state, one character at a time.")
+    pin = state.clean_probe_text(trainer, ss.get("probe_text", ""))
+    if pin.dropped:
+        st.warning(f"Left out, because the training text never uses them: {state.describe_chars(pin.dropped)}.")
+    if pin.truncated:
+        st.warning(f"Only the first {limits.MAX_PROBE_CHARS} characters are shown.")
+    if not pin.text:
+        st.info("Type a few characters of the training text into the probe box to look inside the network.")
+    return pin
+
+
+def render_hidden_and_next(trainer, ss, pin: state.ProbeInput) -> None:
+    """Heatmap of the hidden state over the probe text, and the next-character bars at one position."""
+    if not pin.text:
+        return
+    text = pin.text
+    probe = trainer.probe(text)
+    T = len(text)
+    last = max(T - 2, 0)  # the last position with a true next character
+    if ss.get("probe_pos", 0) > last:
+        ss["probe_pos"] = last
+    if last > 0:
+        st.slider("Position in the probe text (the model has read up to here and guesses the next character)",
+                  0, last, key="probe_pos")
+    pos = int(ss.get("probe_pos", 0)) if last > 0 else 0
+    left, right = st.columns([3, 2])
+    with left:
+        H = probe.hidden.shape[1]
+        fig = hidden_heatmap(probe.hidden, text, title=f"hidden state: {H} units × {T} characters")
+        fig.add_vrect(x0=pos - 0.5, x1=pos + 0.5, line=dict(color="#222", width=1.5), fillcolor="rgba(0,0,0,0)")
+        chart(fig, "hidden_heatmap")
+        st.caption("Each column is the hidden state after reading that character; each row one hidden unit "
+                   "(red +1, blue −1). The framed column is the chosen position.")
+    with right:
+        true_next = text[pos + 1] if pos + 1 < T else None
+        title = f"after ‘{char_label(text[pos])}’ at position {pos}: next character?"
+        bars = prob_bars(probe.probs[pos], trainer.vocab.chars, true_next=true_next,
+                         top_k=min(TOP_K_BARS, trainer.vocab.size), title=title)
+        chart(bars, "prob_bars")
+        if true_next is not None:
+            p = float(probe.probs[pos, trainer.vocab.index[true_next]])
+            loss = float(probe.loss[pos])
+            st.markdown(f"True next character **‘{char_label(true_next)}’** (red): p = **{p:.3f}**, "
+                        f"loss −ln p = **{loss:.2f} nats** ({loss / math.log(2):.2f} bits). "
+                        f"A uniform guess gives p = {1 / trainer.vocab.size:.3f}.")
+        else:
+            st.caption("The probe text ends here, so there is no true next character.")
+        st.caption(f"The {min(TOP_K_BARS, trainer.vocab.size)} most likely next characters after the model has "
+                   "read the probe text up to the chosen position.")

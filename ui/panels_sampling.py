@@ -1,0 +1,68 @@
+"""Generating text from the model, and the samples recorded while it trained."""
+from __future__ import annotations
+
+import streamlit as st
+
+from rnn_core import char_label, limits
+
+from . import state
+from .panels_common import show_notices
+
+MAX_SAMPLES_SHOWN = 12
+
+
+def render_sampling(ss) -> None:
+    """Seed char, length, temperature, top-k, seed, greedy; Generate; the text and its download."""
+    tr = ss["trainer"]
+    chars = tr.vocab.chars
+    if ss.get("seed_char") not in chars:
+        ss["seed_char"] = tr.text[0]
+    if int(ss.get("top_k", 0)) > tr.vocab.size:
+        ss["top_k"] = tr.vocab.size
+    st.markdown("##### Generate text")
+    st.caption("The model writes one character at a time: it reads the seed character, draws the next one from "
+               "its probabilities, reads that, and so on.")
+    greedy = bool(ss.get("greedy"))
+    c = st.columns([1.3, 1.3, 1.8, 1.2, 1.2, 0.9], vertical_alignment="bottom")
+    c[0].selectbox("Seed character", chars, key="seed_char", format_func=char_label,
+                   help="The first character the model reads.")
+    c[1].number_input(f"Length (1–{limits.MAX_SAMPLE_LENGTH:,})", min_value=1, max_value=limits.MAX_SAMPLE_LENGTH,
+                      step=50, key="sample_length", help="Characters to generate after the seed.")
+    c[2].slider("Temperature", min_value=0.05, max_value=2.0, step=0.05, key="temperature", disabled=greedy,
+                help="Divides the scores before the softmax: below 1 the text is safer and more repetitive, "
+                     "above 1 wilder.")
+    c[3].number_input(f"Top-k (0 = all {tr.vocab.size})", min_value=0, max_value=tr.vocab.size, step=1,
+                      key="top_k", disabled=greedy, help="Draw only among the k most likely characters.")
+    c[4].number_input("Sampling seed", min_value=0, max_value=2**31 - 1, step=1, key="sample_seed",
+                      help="The same seed and model give the same text.")
+    c[5].toggle("Greedy", key="greedy", help="Always take the most likely character (ignores temperature, top-k).")
+    st.button("Generate", key="generate", type="primary", icon=":material/edit_note:",
+              on_click=state.generate, args=(ss,))
+    show_notices(ss, "sample")
+    sample = ss.get("sample", "")
+    if sample:
+        shown = ss.get("sample_seed_char", "") + sample
+        st.code(shown, language=None, wrap_lines=True)
+        st.caption(f"The first character (‘{char_label(ss.get('sample_seed_char', ''))}’) is the seed; "
+                   f"the {len(sample):,} after it are generated.")
+        st.download_button("Download this text", data=shown.encode("utf-8"), file_name="char-rnn-sample.txt",
+                           mime="text/plain", key="download_sample", on_click="ignore",
+                           icon=":material/download:")
+
+
+def render_samples_over_time(trainer, ss) -> None:
+    """The samples the trainer recorded at iterations 100, 300, 500 and every 1,000: newest first."""
+    samples = trainer.samples
+    st.caption(f"While training, the model writes a {trainer.SAMPLE_LENGTH}-character sample at iterations 100, "
+               "300, 500 and then every 1,000: read them from noise to words.")
+    if not samples:
+        st.info("No samples yet: the first is written at iteration 100.")
+        return
+    if len(samples) > MAX_SAMPLES_SHOWN:
+        keep = samples[:3] + samples[-(MAX_SAMPLES_SHOWN - 3):]
+        st.caption(f"Showing {MAX_SAMPLES_SHOWN} of {len(samples)}: the first three and the latest.")
+    else:
+        keep = samples
+    for it, text in reversed(keep):
+        st.markdown(f"**Iteration {it:,}**")
+        st.code(text, language=None, wrap_lines=True)

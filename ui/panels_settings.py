@@ -1,0 +1,40 @@
+"""Sidebar: model settings (apply on Reset) and optimizer settings (apply now)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from rnn_core import limits
+from rnn_core.optim import OPTIMIZERS
+
+from . import state
+from .panels_common import show_notices
+
+OPTIMIZER_LABELS = {"adagrad": "Adagrad (min-char-rnn)", "sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+
+
+def render_settings(ss) -> None:
+    st.subheader("Model", help="Changing these needs a new model: they apply when you press Reset.")
+    st.caption(":material/pending: **Applies on Reset** (the current model keeps training until then).")
+    cells = state.cell_options()
+    st.selectbox("Cell", cells, key="cell", format_func=lambda c: state.CELL_LABELS.get(c, c.upper()),
+                 help="The recurrent unit.")
+    st.number_input(f"Hidden units H (1–{limits.MAX_HIDDEN})", min_value=1, max_value=limits.MAX_HIDDEN, step=10,
+                    key="hidden_size", help="Size of the memory vector carried from character to character.")
+    st.number_input(f"Sequence length T (1–{limits.MAX_SEQ_LENGTH})", min_value=1, max_value=limits.MAX_SEQ_LENGTH,
+                    step=5, key="seq_length",
+                    help="Characters per training window: backpropagation goes back this many steps.")
+    st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed",
+                    help="The random initial weights come from this seed: the same seed, the same run.")
+
+    st.subheader("Optimizer", help="These change the running model immediately.")
+    st.caption(":material/bolt: **Applies now**, without a reset.")
+    st.selectbox("Optimizer", list(OPTIMIZERS), key="optimizer", format_func=lambda o: OPTIMIZER_LABELS.get(o, o),
+                 on_change=state.apply_live_settings, args=(ss,),
+                 help="Switching starts the new optimizer's memory fresh; the weights stay.")
+    st.number_input("Learning rate", min_value=1e-5, max_value=100.0, step=0.01, format="%.5g", key="learning_rate",
+                    on_change=state.apply_live_settings, args=(ss,),
+                    help="Step size of each update. Too high and the loss jumps up or training diverges.")
+    st.number_input("Gradient clip (0 = off)", min_value=0.0, max_value=1000.0, step=1.0, format="%g", key="clip",
+                    on_change=state.apply_live_settings, args=(ss,),
+                    help="Each gradient entry is clipped to [−clip, clip], which keeps updates from exploding.")
+    show_notices(ss, "settings")

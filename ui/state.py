@@ -1,0 +1,431 @@
+"""The session's runs and every action the page can take on them, without Streamlit.
+
+Each action takes the session-state mapping (``st.session_state`` on the page, a plain
+dict in tests), reads the widget values it needs from it by their keys, and changes the
+runs. Errors a person can cause (a bad file, a setting out of range, divergence) become
+notices (see ``notify``/``take_notices``); they never raise into the page, and a failed
+action leaves the runs exactly as they were (a new Trainer is built before anything is
+replaced).
+
+Session-state layout (widget keys in ``WIDGET_DEFAULTS``):
+    runs          list[Run]   the runs of this session, trained in lock step by `train`
+                              (one run in single mode; compare mode holds up to MAX_RUNS)
+    active        int         index in `runs` of the run the single-run panels show
+    trainer       Trainer     == runs[active].trainer (the tests' contract; kept in sync)
+    playing       bool        Play is on: the live fragment trains a batch each tick
+    custom_text   (label, text) | None   the last uploaded text or loaded checkpoint's text,
+                              offered in the corpus selector next to the built-ins
+    seen_uploads  set[str]    file_ids already processed, so a rerun never repeats one
+    notices       {area: [(kind, message)]}   messages waiting for their panel
+    sample        str         the last generated text, WITHOUT the seed character
+    sample_seed_char  str     the seed character that `sample` continues
+    train_rate    float       measured iterations/s of the whole lock-step group (sizes Play ticks)
+    last_train    dict        {"iters", "seconds"} of the last Train click or tick
+"""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable, MutableMapping
+
+from assets.corpora import CORPORA, read_corpus
+from rnn_core import (
+    CheckpointError, DivergenceError, LIVE_FIELDS, TextError, TrainConfig, Trainer, char_label, load_text,
+)
+from rnn_core import limits
+from rnn_core.cells import CELLS
+from rnn_core.checkpoint import load_trainer, to_bytes
+
+State = MutableMapping  # st.session_state or a dict
+
+DEFAULT_CORPUS = "prose"
+PROBE_DEFAULT_CHARS = 80     # default probe: the first 80 characters of the training text
+MAX_RUNS = 3                 # compare mode (issue 6) trains at most this many runs together
+PLAY_INTERVAL_S = 0.5        # seconds between Play ticks
+PLAY_BUDGET = 0.4            # share of a tick interval spent training
+PROGRESS_MIN_ITERS = 2000    # a click of more iterations shows a progress bar...
+PROGRESS_CHUNK_S = 0.25      # ...updated about this often (and interruptible there)
+RESET_FIELDS = ("cell", "hidden_size", "seq_length", "seed")  # need a new Trainer
+CELL_LABELS = {"rnn": "RNN (tanh, min-char-rnn)", "lstm": "LSTM", "gru": "GRU"}
+FIELD_LABELS = {"cell": "cell", "hidden_size": "hidden size", "seq_length": "sequence length", "seed": "seed"}
+
+_DEFAULT_CONFIG = TrainConfig()
+WIDGET_DEFAULTS = {
+    "corpus": DEFAULT_CORPUS,
+    "n_iters": 100,
+    "cell": _DEFAULT_CONFIG.cell,
+    "hidden_size": _DEFAULT_CONFIG.hidden_size,
+    "seq_length": _DEFAULT_CONFIG.seq_length,
+    "seed": _DEFAULT_CONFIG.seed,
+    "optimizer": _DEFAULT_CONFIG.optimizer,
+    "learning_rate": _DEFAULT_CONFIG.learning_rate,
+    "clip": float(_DEFAULT_CONFIG.clip or 0.0),
+    "unit": "nats",
+    "probe_pos": 0,
+    "sample_length": 200,
+    "temperature": 1.0,
+    "greedy": False,
+    "top_k": 0,
+    "sample_seed": 0,
+}
+
+
+def cell_options() -> list[str]:
+    """The cells the engine has, in teaching order."""
+    return [c for c in ("rnn", "lstm", "gru") if c in CELLS] + sorted(set(CELLS) - {"rnn", "lstm", "gru"})
+
+
+@dataclass
+class Run:
+    """One training run: a trainer and where its text came from."""
+
+    trainer: Trainer
+    source: str                                   # corpus name, "📄 file.txt" or "💾 run.npz"
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])  # for ?run=<id> (issue 5)
+    error: str | None = None                      # the last divergence message, if any
+
+    @property
+    def name(self) -> str:
+        c = self.trainer.config
+        return f"{c.cell.upper()} H={c.hidden_size}"
+
+
+@dataclass
+class TrainOutcome:
+    iters: int = 0          # iterations done by each run (lock step)
+    seconds: float = 0.0    # wall time inside Trainer.step, all runs
+    error: str | None = None
+
+
+# ---- notices -------------------------------------------------------------------------------
+def notify(ss: State, area: str, kind: str, message: str) -> None:
+    """Queue a message ('error' | 'warning' | 'success' | 'info') for the panel of `area`."""
+    ss.setdefault("notices", {}).setdefault(area, []).append((kind, message))
+
+
+def take_notices(ss: State, area: str) -> list[tuple[str, str]]:
+    return ss.setdefault("notices", {}).pop(area, [])
+
+
+# ---- session setup -------------------------------------------------------------------------
+def init_state(ss: State) -> None:
+    """Fill in whatever is missing: widget defaults and a first run on the default corpus."""
+    for key, value in WIDGET_DEFAULTS.items():
+        ss.setdefault(key, value)
+    ss.setdefault("playing", False)
+    ss.setdefault("custom_text", None)
+    ss.setdefault("seen_uploads", set())
+    ss.setdefault("notices", {})
+    ss.setdefault("sample", "")
+    ss.setdefault("sample_seed_char", "")
+    ss.setdefault("train_rate", 0.0)
+    ss.setdefault("last_train", {"iters": 0, "seconds": 0.0})
+    if not ss.get("runs"):
+        text = read_corpus(ss["corpus"]) if ss["corpus"] in CORPORA else read_corpus(DEFAULT_CORPUS)
+        try:
+            trainer = Trainer(text, config_from_widgets(ss))
+        except ValueError:   # settings from an odd session: fall back to the defaults
+            trainer = Trainer(text, TrainConfig())
+            sync_widgets(ss, trainer.config)
+        _install(ss, [Run(trainer, ss["corpus"])])
+
+
+def runs(ss: State) -> list[Run]:
+    return ss["runs"]
+
+
+def active_run(ss: State) -> Run:
+    return ss["runs"][ss["active"]]
+
+
+def set_active(ss: State, index: int) -> None:
+    ss["active"] = index
+    ss["trainer"] = ss["runs"][index].trainer
+
+
+def _install(ss: State, new_runs: list[Run], active: int = 0) -> None:
+    """Make `new_runs` the session's runs and refresh what depends on the active text."""
+    ss["runs"] = new_runs
+    set_active(ss, active)
+    tr = ss["trainer"]
+    ss["probe_text"] = default_probe_text(tr.text)
+    ss["probe_pos"] = 0
+    ss["seed_char"] = tr.text[0]
+    ss["sample"] = ""
+    ss["sample_seed_char"] = ""
+    ss["playing"] = False
+    ss["train_rate"] = 0.0
+
+
+def config_from_widgets(ss: State) -> TrainConfig:
+    """The settings the sidebar shows now (validated)."""
+    clip = float(ss["clip"])
+    cfg = TrainConfig(
+        cell=str(ss["cell"]), hidden_size=int(ss["hidden_size"]), seq_length=int(ss["seq_length"]),
+        seed=int(ss["seed"]), optimizer=str(ss["optimizer"]), learning_rate=float(ss["learning_rate"]),
+        clip=clip if clip > 0 else None,
+    )
+    cfg.validate()
+    return cfg
+
+
+def sync_widgets(ss: State, cfg: TrainConfig) -> None:
+    """Show a run's settings in the sidebar (call before the widgets are drawn: in a callback)."""
+    for name in RESET_FIELDS + ("optimizer",):
+        ss[name] = getattr(cfg, name)
+    ss["learning_rate"] = float(cfg.learning_rate)
+    ss["clip"] = float(cfg.clip or 0.0)
+
+
+def pending_changes(ss: State) -> list[tuple[str, object, object]]:
+    """Reset-required settings whose widget value differs from the active run: (label, now, on Reset)."""
+    cfg = ss["trainer"].config
+    out = []
+    for name in RESET_FIELDS:
+        now, wanted = getattr(cfg, name), ss.get(name, getattr(cfg, name))
+        if now != wanted:
+            if name == "cell":
+                now, wanted = now.upper(), str(wanted).upper()
+            out.append((FIELD_LABELS[name], now, wanted))
+    return out
+
+
+# ---- text sources --------------------------------------------------------------------------
+def corpus_options(ss: State) -> list[str]:
+    opts = list(CORPORA)
+    if ss.get("custom_text"):
+        opts.append(ss["custom_text"][0])
+    return opts
+
+
+def corpus_text(ss: State, name: str) -> str:
+    if name in CORPORA:
+        return read_corpus(name)
+    custom = ss.get("custom_text")
+    if custom and custom[0] == name:
+        return custom[1]
+    raise TextError(f"There is no text called {name!r} any more; pick a built-in corpus or upload the file again.")
+
+
+def default_probe_text(text: str) -> str:
+    return text[: min(PROBE_DEFAULT_CHARS, limits.MAX_PROBE_CHARS)]
+
+
+# ---- actions (callbacks) -------------------------------------------------------------------
+def _new_run(ss: State, text: str, source: str) -> Run:
+    """A fresh run on `text` with the sidebar's settings; replaces the session's runs."""
+    run = Run(Trainer(text, config_from_widgets(ss)), source)  # raises before anything changes
+    _install(ss, [run])
+    return run
+
+
+def switch_corpus(ss: State) -> None:
+    """The corpus selector changed: start a new run on that text."""
+    name = ss["corpus"]
+    try:
+        _new_run(ss, corpus_text(ss, name), name)
+    except ValueError as err:
+        ss["corpus"] = active_run(ss).source if active_run(ss).source in corpus_options(ss) else DEFAULT_CORPUS
+        notify(ss, "data", "error", str(err))
+        return
+    notify(ss, "data", "success", f"New run on “{name}”.")
+
+
+def upload_text(ss: State) -> None:
+    """The text uploader changed: decode the file and start a new run on it (once per file)."""
+    file = ss.get("upload")
+    if file is None or _seen(ss, file):
+        return
+    label = f"📄 {file.name}"
+    try:
+        text = load_text(file.getvalue())
+        _new_run(ss, text, label)
+    except ValueError as err:
+        notify(ss, "data", "error", f"Could not use {file.name}: {err}")
+        return
+    ss["custom_text"] = (label, text)
+    ss["corpus"] = label
+    notify(ss, "data", "success", f"New run on {file.name}: {len(text):,} characters, "
+                                  f"{ss['trainer'].vocab.size} distinct.")
+
+
+def upload_checkpoint(ss: State) -> None:
+    """The checkpoint uploader changed: restore that run (once per file)."""
+    file = ss.get("checkpoint_upload")
+    if file is None or _seen(ss, file):
+        return
+    try:
+        trainer = load_trainer(file.getvalue())
+    except ValueError as err:
+        notify(ss, "checkpoint", "error", f"Could not load {file.name}: {err}")
+        return
+    restore(ss, trainer, f"💾 {file.name}")
+    notify(ss, "checkpoint", "success",
+           f"Restored {file.name}: iteration {trainer.iteration:,}, smooth loss {trainer.smooth_loss:.2f}.")
+
+
+def restore(ss: State, trainer: Trainer, label: str) -> None:
+    """Make a loaded trainer the session's run, with its settings shown in the sidebar."""
+    _install(ss, [Run(trainer, label)])
+    ss["custom_text"] = (label, trainer.text)
+    ss["corpus"] = label
+    sync_widgets(ss, trainer.config)
+
+
+def _seen(ss: State, file) -> bool:
+    fid = getattr(file, "file_id", None) or f"{file.name}:{file.size}"
+    seen = ss.setdefault("seen_uploads", set())
+    if fid in seen:
+        return True
+    seen.add(fid)
+    return False
+
+
+def apply_live_settings(ss: State) -> None:
+    """Optimizer, learning rate or clip changed: apply to the active run at once."""
+    clip = float(ss["clip"])
+    changes = {"optimizer": str(ss["optimizer"]), "learning_rate": float(ss["learning_rate"]),
+               "clip": clip if clip > 0 else None}
+    tr = ss["trainer"]
+    try:
+        tr.apply_live(**{k: v for k, v in changes.items() if k in LIVE_FIELDS})
+    except ValueError as err:
+        sync_widgets(ss, tr.config)
+        notify(ss, "settings", "error", str(err))
+
+
+def reset(ss: State) -> None:
+    """Start the active run again from scratch with the sidebar's settings (pending ones included)."""
+    run = active_run(ss)
+    try:
+        new = Run(Trainer(run.trainer.text, config_from_widgets(ss)), run.source)
+    except ValueError as err:
+        notify(ss, "controls", "error", f"Reset failed, the run is unchanged: {err}")
+        return
+    new_runs = list(ss["runs"])
+    new_runs[ss["active"]] = new
+    _install(ss, new_runs, ss["active"])
+
+
+def toggle_play(ss: State) -> None:
+    ss["playing"] = not ss.get("playing", False)
+
+
+# ---- training ------------------------------------------------------------------------------
+def train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = None) -> TrainOutcome:
+    """Advance every run by n iterations in lock step.
+
+    With `on_progress`, the work is cut into chunks of about PROGRESS_CHUNK_S and
+    on_progress(done, n) is called after each (the page's progress bar; Streamlit may
+    stop the script there, between chunks, which leaves every run consistent).
+    A DivergenceError stops all runs, pauses Play and is returned as `error`.
+    """
+    n = max(0, min(int(n), limits.MAX_ITERS_PER_CLICK))
+    group = ss["runs"]
+    rate = ss.get("train_rate") or 0.0
+    chunk = n
+    if on_progress is not None:
+        chunk = max(1, min(n, int(rate * PROGRESS_CHUNK_S) if rate > 0 else 100))
+    out = TrainOutcome()
+    while out.iters < n:
+        k = min(chunk, n - out.iters)
+        t0 = time.perf_counter()
+        try:
+            for run in group:
+                run.trainer.step(k)
+                run.error = None
+        except DivergenceError as err:
+            run.error = str(err)
+            out.error = str(err)
+            ss["playing"] = False
+            out.seconds += time.perf_counter() - t0
+            break
+        dt = time.perf_counter() - t0
+        out.seconds += dt
+        out.iters += k
+        if dt > 0:
+            ss["train_rate"] = k / dt
+        if on_progress is not None:
+            on_progress(out.iters, n)
+    ss["last_train"] = {"iters": out.iters, "seconds": out.seconds}
+    return out
+
+
+def train_click(ss: State, on_progress: Callable[[int, int], None] | None = None) -> TrainOutcome:
+    """The Train button: n_iters iterations, with a progress bar when the click is long."""
+    n = int(ss["n_iters"])
+    out = train(ss, n, on_progress if n >= PROGRESS_MIN_ITERS else None)
+    if out.error:
+        notify(ss, "controls", "error", out.error)
+    return out
+
+
+def play_batch(ss: State, interval: float = PLAY_INTERVAL_S) -> int:
+    """Iterations for one Play tick: about PLAY_BUDGET of the interval, at most n_iters."""
+    rate = ss.get("train_rate") or 0.0
+    want = int(rate * PLAY_BUDGET * interval) if rate > 0 else 20
+    return max(1, min(want, int(ss["n_iters"]), limits.MAX_ITERS_PER_CLICK))
+
+
+def tick(ss: State) -> TrainOutcome:
+    """One Play tick; on divergence Play stops and the error waits in the controls area."""
+    out = train(ss, play_batch(ss))
+    if out.error:
+        notify(ss, "controls", "error", out.error)
+    return out
+
+
+# ---- using the model -----------------------------------------------------------------------
+def generate(ss: State) -> None:
+    """Sample from the active run with the sampling widgets; the text lands in ss["sample"]."""
+    tr = ss["trainer"]
+    seed_char = ss.get("seed_char") or tr.text[0]
+    top_k = int(ss.get("top_k") or 0)
+    try:
+        text = tr.sample(seed_char, int(ss["sample_length"]), temperature=float(ss["temperature"]),
+                         top_k=top_k if top_k > 0 else None, greedy=bool(ss.get("greedy")),
+                         seed=int(ss.get("sample_seed", 0)))
+    except ValueError as err:
+        notify(ss, "sample", "error", str(err))
+        return
+    ss["sample"] = text
+    ss["sample_seed_char"] = seed_char
+
+
+@dataclass
+class ProbeInput:
+    text: str                 # what is probed: in-vocabulary characters only, at most MAX_PROBE_CHARS
+    dropped: list[str]        # distinct characters removed because the model has never seen them
+    truncated: bool
+
+
+def clean_probe_text(trainer: Trainer, raw: str) -> ProbeInput:
+    """Keep the characters the model knows, up to MAX_PROBE_CHARS."""
+    raw = raw or ""
+    unknown = trainer.vocab.unknown(raw) if raw else []
+    text = "".join(c for c in raw if c not in set(unknown)) if unknown else raw
+    truncated = len(text) > limits.MAX_PROBE_CHARS
+    return ProbeInput(text[: limits.MAX_PROBE_CHARS], unknown, truncated)
+
+
+def describe_chars(chars) -> str:
+    return ", ".join(f"‘{char_label(c)}’" for c in chars)
+
+
+def checkpoint_bytes(trainer: Trainer) -> bytes:
+    return to_bytes(trainer)
+
+
+def checkpoint_filename(run: Run) -> str:
+    src = "".join(c if c.isalnum() else "-" for c in run.source.lstrip("📄💾 ")).strip("-") or "run"
+    return f"char-rnn-{src}-{run.trainer.config.cell}-it{run.trainer.iteration}.npz"
+
+
+__all__ = [
+    "Run", "TrainOutcome", "ProbeInput", "WIDGET_DEFAULTS", "init_state", "active_run", "runs", "set_active",
+    "config_from_widgets", "sync_widgets", "pending_changes", "corpus_options", "corpus_text", "switch_corpus",
+    "upload_text", "upload_checkpoint", "restore", "apply_live_settings", "reset", "toggle_play", "train",
+    "train_click", "play_batch", "tick", "generate", "clean_probe_text", "describe_chars", "notify",
+    "take_notices", "checkpoint_bytes", "checkpoint_filename", "cell_options", "CheckpointError",
+]
