@@ -147,8 +147,10 @@ class Vocab:
         table[self._codepoints] = np.arange(len(self._codepoints))
         ids = table[codes]
         if ids.min() < 0:
-            missing = ", ".join(repr(char_label(c)) for c in self.unknown(text)[:10])
-            raise TextError(f"These characters are not in the model's vocabulary: {missing}. Remove them or retrain on a text that has them.")
+            unknown = self.unknown(text)
+            missing = ", ".join(repr(char_label(c)) for c in unknown[:10])
+            more = f" and {len(unknown) - 10:,} more" if len(unknown) > 10 else ""
+            raise TextError(f"These characters are not in the model's vocabulary: {missing}{more}. Remove them or retrain on a text that has them.")
         return ids
 
     def decode(self, ids) -> str:
