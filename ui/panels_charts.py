@@ -1,6 +1,7 @@
 """The live charts: loss curve, hidden-state heatmap, next-character probabilities."""
 from __future__ import annotations
 
+import html
 import math
 
 import streamlit as st
@@ -60,30 +61,56 @@ def render_hidden_and_next(trainer, ss, pin: state.ProbeInput) -> None:
     if ss.get("probe_pos", 0) > last:
         ss["probe_pos"] = last
     if last > 0:
-        st.slider("Position in the probe text (the model has read up to here and guesses the next character)",
+        st.slider("Position in the probe text: the model has read up to here and guesses the next character",
                   0, last, key="probe_pos")
     pos = int(ss.get("probe_pos", 0)) if last > 0 else 0
-    left, right = st.columns([3, 2])
+    H = probe.hidden.shape[1]
+    fig = hidden_heatmap(probe.hidden, text, title=f"Hidden state: {H} units (rows) × {T} characters read (columns)")
+    fig.update_xaxes(ticktext=[_tick(ch) for ch in text], tickangle=0 if T <= 90 else -90)
+    fig.add_vrect(x0=pos - 0.5, x1=pos + 0.5, line=dict(color="#222", width=1.5), fillcolor="rgba(0,0,0,0)")
+    chart(fig, "hidden_heatmap")
+    st.caption("Each column is the hidden state right after the network reads that character; each row is one "
+               "hidden unit, red near +1, blue near −1. The framed column is the chosen position. "
+               "Units that change colour together with the text are tracking something about it.")
+    left, right = st.columns([1, 1])
+    true_next = text[pos + 1] if pos + 1 < T else None
     with left:
-        H = probe.hidden.shape[1]
-        fig = hidden_heatmap(probe.hidden, text, title=f"hidden state: {H} units × {T} characters")
-        fig.add_vrect(x0=pos - 0.5, x1=pos + 0.5, line=dict(color="#222", width=1.5), fillcolor="rgba(0,0,0,0)")
-        chart(fig, "hidden_heatmap")
-        st.caption("Each column is the hidden state after reading that character; each row one hidden unit "
-                   "(red +1, blue −1). The framed column is the chosen position.")
-    with right:
-        true_next = text[pos + 1] if pos + 1 < T else None
-        title = f"after ‘{char_label(text[pos])}’ at position {pos}: next character?"
         bars = prob_bars(probe.probs[pos], trainer.vocab.chars, true_next=true_next,
-                         top_k=min(TOP_K_BARS, trainer.vocab.size), title=title)
+                         top_k=min(TOP_K_BARS, trainer.vocab.size),
+                         title=f"Next character after position {pos}: the {min(TOP_K_BARS, trainer.vocab.size)} likeliest")
         chart(bars, "prob_bars")
+    with right:
+        st.markdown("**What the model has read, and what comes next**")
+        st.markdown(_context_html(text, pos), unsafe_allow_html=True)
         if true_next is not None:
             p = float(probe.probs[pos, trainer.vocab.index[true_next]])
             loss = float(probe.loss[pos])
-            st.markdown(f"True next character **‘{char_label(true_next)}’** (red): p = **{p:.3f}**, "
-                        f"loss −ln p = **{loss:.2f} nats** ({loss / math.log(2):.2f} bits). "
-                        f"A uniform guess gives p = {1 / trainer.vocab.size:.3f}.")
+            c = st.columns(2)
+            c[0].metric(f"p(‘{char_label(true_next)}’)", f"{p:.3f}",
+                        help=f"The probability the model gives the true next character (red bar). "
+                             f"A uniform guess gives {1 / trainer.vocab.size:.3f}.")
+            c[1].metric("Loss here", f"{loss:.2f} nats", f"{loss / math.log(2):.2f} bits", delta_color="off",
+                        delta_arrow="off", help="−ln p(true next): what this one character adds to the loss.")
         else:
             st.caption("The probe text ends here, so there is no true next character.")
-        st.caption(f"The {min(TOP_K_BARS, trainer.vocab.size)} most likely next characters after the model has "
-                   "read the probe text up to the chosen position.")
+        st.caption("Move the position slider to walk through the text; training sharpens these guesses.")
+
+
+def _tick(ch: str) -> str:
+    """A one-glyph axis label: the heatmap has a column per character."""
+    return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(ch) or (ch if ch.isprintable() else "·")
+
+
+def _context_html(text: str, pos: int, width: int = 48) -> str:
+    """The probe text up to `pos` (the last `width` chars), the char at pos framed, the true next in red."""
+    start = max(0, pos + 1 - width)
+    seen = "".join("⏎" if c == "\n" else c for c in text[start:pos])
+    cur = _tick(text[pos])
+    nxt = _tick(text[pos + 1]) if pos + 1 < len(text) else ""
+    return (
+        '<div style="font-family:monospace;font-size:15px;background:#f6f6f8;border-radius:6px;'
+        'padding:8px 10px;white-space:pre-wrap;word-break:break-all">'
+        f'<span style="color:#888">{"…" if start else ""}{html.escape(seen)}</span>'
+        f'<span style="outline:1.5px solid #222;background:#fff">{html.escape(cur)}</span>'
+        f'<span style="color:#d62728;font-weight:bold"> → {html.escape(nxt) or "(end)"}</span></div>'
+    )

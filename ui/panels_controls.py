@@ -15,7 +15,7 @@ def render_controls(ss) -> None:
     playing = ss.get("playing", False)
     cols = st.columns([1.5, 1, 1, 1.2, 3.3], vertical_alignment="bottom")
     cols[0].number_input(
-        f"Iterations per click (1–{limits.MAX_ITERS_PER_CLICK:,})", key="n_iters", min_value=1,
+        f"Iterations (max {limits.MAX_ITERS_PER_CLICK:,})", key="n_iters", min_value=1,
         max_value=limits.MAX_ITERS_PER_CLICK, step=100,
         help="How many training steps one Train click runs; Play runs at most this many per tick.",
     )
@@ -38,6 +38,10 @@ def render_controls(ss) -> None:
     if clicked:
         _train_click(ss)
     show_notices(ss, "controls")
+    for run in state.runs(ss):
+        if run.error:
+            st.error(f"{run.error}\n\nHint: the learning rate and the gradient clip are in the sidebar under "
+                     "**Optimizer**; **Reset** starts the model afresh.", icon=":material/error:")
 
 
 def _train_click(ss) -> None:
@@ -76,7 +80,7 @@ def render_readouts(trainer) -> None:
                      f"{_log2(trainer.vocab.size):.2f}.")
     c[3].metric("Speed", f"{trainer.iters_per_second:,.0f} it/s", help="Iterations per second of the last step.")
     c[4].metric("Characters seen", _compact(trainer.chars_seen), f"{trainer.epochs:.2f} epochs",
-                delta_color="off", help="Characters read in training; one epoch = the whole text once.")
+                delta_color="off", delta_arrow="off", help="Characters read in training; one epoch = the whole text once.")
 
 
 def _log2(v: int) -> float:

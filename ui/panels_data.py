@@ -17,11 +17,11 @@ def render_data(ss) -> None:
                  args=(ss,), help="Changing the text starts a new run (download a checkpoint first to keep this one).")
     name = ss["corpus"]
     st.caption(CORPORA[name]["description"] if name in CORPORA else "Your own text.")
-    st.file_uploader(
-        f"…or upload your own (.txt / .md, up to {limits.MAX_UPLOAD_MB} MB, {limits.MAX_TEXT_CHARS:,} characters, "
-        f"{limits.MAX_VOCAB} distinct characters)", type=["txt", "md"], key="upload",
-        on_change=state.upload_text, args=(ss,), help="UTF-8 plain text. A good file starts a new run on it.",
-    )
+    st.file_uploader("…or upload your own text", type=["txt", "md"], key="upload",
+                     on_change=state.upload_text, args=(ss,),
+                     help="UTF-8 plain text. A good file starts a new run on it; a bad one changes nothing.")
+    st.caption(f"Plain text (.txt, .md), at most {limits.MAX_UPLOAD_MB} MB, {limits.MAX_TEXT_CHARS:,} characters "
+               f"and {limits.MAX_VOCAB} distinct characters.")
     show_notices(ss, "data")
     c = st.columns(2)
     c[0].metric("Characters", f"{len(tr.text):,}")

@@ -23,7 +23,7 @@ def render_sampling(ss) -> None:
     st.caption("The model writes one character at a time: it reads the seed character, draws the next one from "
                "its probabilities, reads that, and so on.")
     greedy = bool(ss.get("greedy"))
-    c = st.columns([1.3, 1.3, 1.8, 1.2, 1.2, 0.9], vertical_alignment="bottom")
+    c = st.columns([1.2, 1.2, 1.8, 1.2, 1.2], vertical_alignment="bottom")
     c[0].selectbox("Seed character", chars, key="seed_char", format_func=char_label,
                    help="The first character the model reads.")
     c[1].number_input(f"Length (1–{limits.MAX_SAMPLE_LENGTH:,})", min_value=1, max_value=limits.MAX_SAMPLE_LENGTH,
@@ -35,9 +35,11 @@ def render_sampling(ss) -> None:
                       key="top_k", disabled=greedy, help="Draw only among the k most likely characters.")
     c[4].number_input("Sampling seed", min_value=0, max_value=2**31 - 1, step=1, key="sample_seed",
                       help="The same seed and model give the same text.")
-    c[5].toggle("Greedy", key="greedy", help="Always take the most likely character (ignores temperature, top-k).")
-    st.button("Generate", key="generate", type="primary", icon=":material/edit_note:",
-              on_click=state.generate, args=(ss,))
+    row = st.columns([1, 4], vertical_alignment="center")
+    row[0].button("Generate", key="generate", type="primary", icon=":material/edit_note:",
+                  on_click=state.generate, args=(ss,), width="stretch")
+    row[1].toggle("Greedy: always take the most likely character", key="greedy",
+                  help="Ignores temperature and top-k; the text tends to loop.")
     show_notices(ss, "sample")
     sample = ss.get("sample", "")
     if sample:

@@ -319,7 +319,8 @@ def train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = No
     With `on_progress`, the work is cut into chunks of about PROGRESS_CHUNK_S and
     on_progress(done, n) is called after each (the page's progress bar; Streamlit may
     stop the script there, between chunks, which leaves every run consistent).
-    A DivergenceError stops all runs, pauses Play and is returned as `error`.
+    A DivergenceError stops all runs, pauses Play, is kept in that run's `error` (shown
+    until the run trains again or is replaced) and returned as `error`.
     """
     n = max(0, min(int(n), limits.MAX_ITERS_PER_CLICK))
     group = ss["runs"]
@@ -355,10 +356,7 @@ def train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = No
 def train_click(ss: State, on_progress: Callable[[int, int], None] | None = None) -> TrainOutcome:
     """The Train button: n_iters iterations, with a progress bar when the click is long."""
     n = int(ss["n_iters"])
-    out = train(ss, n, on_progress if n >= PROGRESS_MIN_ITERS else None)
-    if out.error:
-        notify(ss, "controls", "error", out.error)
-    return out
+    return train(ss, n, on_progress if n >= PROGRESS_MIN_ITERS else None)
 
 
 def play_batch(ss: State, interval: float = PLAY_INTERVAL_S) -> int:
@@ -369,11 +367,8 @@ def play_batch(ss: State, interval: float = PLAY_INTERVAL_S) -> int:
 
 
 def tick(ss: State) -> TrainOutcome:
-    """One Play tick; on divergence Play stops and the error waits in the controls area."""
-    out = train(ss, play_batch(ss))
-    if out.error:
-        notify(ss, "controls", "error", out.error)
-    return out
+    """One Play tick; on divergence Play stops (the message stays on the run: Run.error)."""
+    return train(ss, play_batch(ss))
 
 
 # ---- using the model -----------------------------------------------------------------------
