@@ -93,7 +93,7 @@ class Run:
 
 @dataclass
 class TrainOutcome:
-    iters: int = 0          # iterations done by each run (lock step)
+    iters: int = 0          # iterations the first run advanced (all runs move in lock step)
     seconds: float = 0.0    # wall time inside Trainer.step, all runs
     error: str | None = None
 
@@ -329,26 +329,29 @@ def train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = No
     if on_progress is not None:
         chunk = max(1, min(n, int(rate * PROGRESS_CHUNK_S) if rate > 0 else 100))
     out = TrainOutcome()
-    while out.iters < n:
-        k = min(chunk, n - out.iters)
+    lead = group[0].trainer
+    start = lead.iteration
+    done = 0
+    while done < n:
+        k = min(chunk, n - done)
         t0 = time.perf_counter()
         try:
             for run in group:
                 run.trainer.step(k)
                 run.error = None
         except DivergenceError as err:
-            run.error = str(err)
-            out.error = str(err)
+            run.error = out.error = str(err)
             ss["playing"] = False
             out.seconds += time.perf_counter() - t0
             break
         dt = time.perf_counter() - t0
         out.seconds += dt
-        out.iters += k
+        done += k
         if dt > 0:
             ss["train_rate"] = k / dt
         if on_progress is not None:
-            on_progress(out.iters, n)
+            on_progress(done, n)
+    out.iters = lead.iteration - start
     ss["last_train"] = {"iters": out.iters, "seconds": out.seconds}
     return out
 
