@@ -1,0 +1,59 @@
+"""Shared by the reliability tests: a small trainer and an exact snapshot of its whole state."""
+from __future__ import annotations
+
+import numpy as np
+
+from assets.corpora import read_corpus
+from rnn_core import TrainConfig, Trainer
+
+PROSE = read_corpus("prose")
+
+
+def small_trainer(iters: int = 0, **cfg) -> Trainer:
+    """H=16, T=10 on the prose corpus: a real run that costs milliseconds."""
+    cfg = {"hidden_size": 16, "seq_length": 10, "sample_every": 50, **cfg}
+    tr = Trainer(PROSE, TrainConfig(**cfg))
+    if iters:
+        tr.step(iters)
+    return tr
+
+
+def snapshot(tr: Trainer) -> dict:
+    """Copies of everything a failed action must leave alone (and a round trip must keep)."""
+    return {
+        "config": tr.config,
+        "vocab": tr.vocab.chars,
+        "text": tr.text,
+        "data": tr.data.copy(),
+        "flat": tr.model.flat.copy(),
+        "params": {k: v.copy() for k, v in tr.model.params.items()},
+        "optim_name": tr.optimizer.name,
+        "optim_t": tr.optimizer.t,
+        "optim": {k: v.copy() for k, v in tr.optimizer.state.items()},
+        "iteration": tr.iteration,
+        "pointer": tr.pointer,
+        "state": tr.state.copy(),
+        "smooth_loss": tr.smooth_loss,
+        "history": (tr.history.iterations.copy(), tr.history.loss.copy(), tr.history.smooth.copy(),
+                    tr.history.cap, tr.history.compactions,
+                    getattr(tr.history, "_open", 0), getattr(tr.history, "_open_sum", 0.0)),  # the row still filling
+        "samples": list(tr.samples),
+    }
+
+
+def assert_same(a: dict, b: dict) -> None:
+    """Bit for bit: array_equal on every array, == on the rest."""
+    assert a.keys() == b.keys()
+    for key in a:
+        x, y = a[key], b[key]
+        if isinstance(x, np.ndarray):
+            assert x.dtype == y.dtype and np.array_equal(x, y), key
+        elif isinstance(x, dict):
+            assert x.keys() == y.keys(), key
+            for k in x:
+                assert np.array_equal(x[k], y[k]), f"{key}/{k}"
+        elif isinstance(x, tuple) and key == "history":
+            for u, v in zip(x, y):
+                assert np.array_equal(u, v), key
+        else:
+            assert x == y, key
