@@ -50,20 +50,21 @@ def to_arrays(tr) -> dict[str, np.ndarray]:
     return arrays
 
 
-def to_bytes(tr) -> bytes:
+def to_bytes(tr, *, compress: bool = True) -> bytes:
+    """The .npz file as bytes. compress=False is ~100x faster and ~2x bigger (the run store's autosave)."""
     buf = io.BytesIO()
-    np.savez_compressed(buf, **to_arrays(tr))
+    (np.savez_compressed if compress else np.savez)(buf, **to_arrays(tr))
     return buf.getvalue()
 
 
-def save_trainer(tr, path) -> None:
+def save_trainer(tr, path, *, compress: bool = True) -> None:
     """Write atomically: a crash mid-save leaves any previous file at `path` intact."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(to_bytes(tr))
+            f.write(to_bytes(tr, compress=compress))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
