@@ -1,7 +1,7 @@
 """A folder of saved runs, so a run survives a page reload and a server restart.
 
 Each run is two files named by its id:
-    <id>.npz    the whole trainer (rnn_core.checkpoint: plain arrays, written atomically)
+    <id>.npz    the whole trainer (rnn_core.checkpoint: plain arrays, uncompressed, written atomically)
     <id>.json   a small sidecar for listings: iteration, smooth loss, cell, sizes, and the
                 caller's `meta` (e.g. {"corpus": "prose", "title": ...}); also written atomically
 
@@ -126,7 +126,7 @@ class RunStore:
             meta = self._read_sidecar(side).get("meta", {}) if side.is_file() else {}
         meta = _checked_meta(meta)
         self.root.mkdir(parents=True, exist_ok=True)
-        save_trainer(trainer, npz)
+        save_trainer(trainer, npz, compress=False)  # an autosave must be quick; disk is cheap
         st = npz.stat()
         cfg = trainer.config
         record = {
