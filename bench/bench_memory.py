@@ -25,6 +25,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from dataclasses import is_dataclass  # noqa: E402
@@ -40,6 +41,7 @@ if str(ROOT) not in sys.path:
 from assets.corpora import read_corpus  # noqa: E402
 from rnn_core import TrainConfig, Trainer, limits  # noqa: E402
 from rnn_core.checkpoint import to_bytes  # noqa: E402
+from rnn_core.runstore import RunStore  # noqa: E402
 
 MB = 1e6
 
@@ -133,7 +135,16 @@ def main() -> None:
     print(f"  history: {len(tr.history):,} rows of {tr.history.cap:,}, stride {2 ** tr.history.compactions} "
           f"iterations per row, {tr.history.nbytes / MB:.2f} MB allocated once")
     print(f"  growth over the fresh Trainer: {(long_run - fresh) / MB:.3f} MB (history buffer is preallocated)")
-    print(f"  checkpoint (.npz, compressed) of this run: {len(to_bytes(tr)) / MB:.3f} MB")
+    print(f"  checkpoint of this run: {len(to_bytes(tr)) / MB:.3f} MB compressed (download), "
+          f"{len(to_bytes(tr, compress=False)) / MB:.3f} MB uncompressed (run store)")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = RunStore(tmp)
+        times = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            store.save("0123456789ab", tr, {"corpus": "prose"})
+            times.append(time.perf_counter() - t0)
+        print(f"  run store save (atomic, fsync): median {sorted(times)[2] * 1e3:.0f} ms of 5")
 
     # ---- 2. tracemalloc over a real run ------------------------------------------------
     tracemalloc.start()
