@@ -47,12 +47,17 @@ class Optimizer:
 
     def update(self, flat_params: np.ndarray, flat_grad: np.ndarray, lr: float) -> None:
         self._propose(flat_grad, lr)   # fills self._delta and self._new
-        if not all_finite(self._delta, *self._new.values()):
+        if not self._finite():
             raise DivergenceError("the update would make the parameters non-finite.")
+        # Commit by swapping buffers: the proposal becomes the state, the old state the next scratch.
+        state, new = self.state, self._new
         for s in self.state_names:
-            self.state[s][...] = self._new[s]
+            state[s], new[s] = new[s], state[s]
         flat_params += self._delta
         self.t += 1
+
+    def _finite(self) -> bool:
+        return all_finite(self._delta, *self._new.values())
 
     def _propose(self, g: np.ndarray, lr: float) -> None:
         raise NotImplementedError
@@ -69,6 +74,11 @@ class Adagrad(Optimizer):
         np.sqrt(d, out=d)
         np.divide(g, d, out=d)
         d *= -lr
+
+    def _finite(self) -> bool:
+        # One BLAS pass instead of two sums: the dot is non-finite if any entry of either array is
+        # (nan propagates, inf * 0 is nan). It can also overflow, but only for mem near 1e308.
+        return bool(np.isfinite(np.dot(self._delta, self._new["mem"])))
 
 
 class SGD(Optimizer):
