@@ -204,8 +204,9 @@ def test_bad_upload_leaves_everything_as_it_was(data):
     state.upload_text(ss)
     assert ss["trainer"] is tr and tr.iteration == 4 and np.array_equal(tr.model.flat, params)
     assert {k: ss[k] for k in before} == before
-    [(kind, msg)] = state.take_notices(ss, "data")
-    assert kind == "error" and msg.startswith("Could not use bad.txt")
+    assert state.file_error(ss, "upload").startswith("Could not use bad.txt")
+    ss["upload"] = FakeUpload("other.txt", b"x", file_id="b2")  # another file: that old reason is gone
+    assert state.file_error(ss, "upload") is None
 
 
 def test_checkpoint_upload_restores_run_and_syncs_widgets():
@@ -229,8 +230,7 @@ def test_bad_checkpoint_keeps_the_run():
     ss["checkpoint_upload"] = FakeUpload("x.npz", b"PK\x03\x04garbage", file_id="c2")
     state.upload_checkpoint(ss)
     assert ss["trainer"] is tr
-    [(kind, msg)] = state.take_notices(ss, "checkpoint")
-    assert kind == "error" and "x.npz" in msg
+    assert "x.npz" in state.file_error(ss, "checkpoint_upload")
 
 
 def test_generate_stores_sample_without_the_seed_char():

@@ -29,9 +29,10 @@ def render_loss(ss) -> None:
     fig = loss_figure(series, seq_length=tr.config.seq_length, vocab_size=tr.vocab.size, unit=ss["unit"],
                       samples=tr.samples)
     chart(fig, "loss_chart")
-    st.caption(f"Faint: the loss of each training window; bold: its running average. Dashed: a uniform guess "
-               f"over the {tr.vocab.size} characters (learning means getting below it). Diamonds: hover to "
-               "read what the model wrote at that iteration.")
+    st.caption(f"Faint: the loss on each training window. Bold: min-char-rnn's smooth loss, a slow running "
+               "average (0.999·old + 0.001·new) that lags behind the faint line. Dashed: a uniform guess over the "
+               f"{tr.vocab.size} characters; learning means getting below it. Diamonds: hover to read what the "
+               "model wrote at that iteration.")
 
 
 def render_probe_text(ss, trainer) -> state.ProbeInput:

@@ -13,7 +13,7 @@ def render_controls(ss) -> None:
     """Iterations per click, Train, Play/Pause, Reset; the pending-settings notice; long-click progress."""
     pending = state.pending_changes(ss)
     playing = ss.get("playing", False)
-    cols = st.columns([1.5, 1, 1, 1.2, 3.3], vertical_alignment="bottom")
+    cols = st.columns([1.4, 1, 1, 1.45, 3.2], vertical_alignment="bottom")
     cols[0].number_input(
         f"Iterations (max {limits.MAX_ITERS_PER_CLICK:,})", key="n_iters", min_value=1,
         max_value=limits.MAX_ITERS_PER_CLICK, step=100,

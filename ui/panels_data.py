@@ -22,6 +22,7 @@ def render_data(ss) -> None:
                      help="UTF-8 plain text. A good file starts a new run on it; a bad one changes nothing.")
     st.caption(f"Plain text (.txt, .md), at most {limits.MAX_UPLOAD_MB} MB, {limits.MAX_TEXT_CHARS:,} characters "
                f"and {limits.MAX_VOCAB} distinct characters.")
+    _file_error(ss, "upload")
     show_notices(ss, "data")
     c = st.columns(2)
     c[0].metric("Characters", f"{len(tr.text):,}")
@@ -41,7 +42,15 @@ def render_checkpoint(ss) -> None:
                      on_change=state.upload_checkpoint, args=(ss,),
                      help="Only checkpoints saved by this playground load; anything else is refused, "
                           "and the current run stays as it is.")
+    _file_error(ss, "checkpoint_upload")
     show_notices(ss, "checkpoint")
+
+
+def _file_error(ss, key: str) -> None:
+    """A refused file stays in its uploader: keep saying why until it is removed or replaced."""
+    message = state.file_error(ss, key)
+    if message:
+        st.error(message + " The current run is unchanged.", icon=":material/block:")
 
 
 def _md_safe(label: str) -> str:

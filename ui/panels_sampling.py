@@ -9,6 +9,7 @@ from . import state
 from .panels_common import show_notices
 
 MAX_SAMPLES_SHOWN = 12
+SAMPLE_BOX_PX = 150  # fixed, scrollable: samples with many line breaks stay compact
 
 
 def render_sampling(ss) -> None:
@@ -65,6 +66,8 @@ def render_samples_over_time(trainer, ss) -> None:
         st.caption(f"Showing {MAX_SAMPLES_SHOWN} of {len(samples)}: the first three and the latest.")
     else:
         keep = samples
-    for it, text in reversed(keep):
-        st.markdown(f"**Iteration {it:,}**")
-        st.code(text, language=None, wrap_lines=True)
+    cols = st.columns(2)
+    for i, (it, text) in enumerate(reversed(keep)):
+        with cols[i % 2]:
+            st.markdown(f"**Iteration {it:,}**")
+            st.code(text, language=None, wrap_lines=True, height=SAMPLE_BOX_PX)

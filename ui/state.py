@@ -16,6 +16,7 @@ Session-state layout (widget keys in ``WIDGET_DEFAULTS``):
     custom_text   (label, text) | None   the last uploaded text or loaded checkpoint's text,
                               offered in the corpus selector next to the built-ins
     seen_uploads  set[str]    file_ids already processed, so a rerun never repeats one
+    file_errors   {uploader key: (file_id, message)}   why the file still in that uploader was refused
     notices       {area: [(kind, message)]}   messages waiting for their panel
     sample        str         the last generated text, WITHOUT the seed character
     sample_seed_char  str     the seed character that `sample` continues
@@ -242,7 +243,7 @@ def upload_text(ss: State) -> None:
         text = load_text(file.getvalue())
         _new_run(ss, text, label)
     except ValueError as err:
-        notify(ss, "data", "error", f"Could not use {file.name}: {err}")
+        _file_error(ss, "upload", file, f"Could not use {file.name}: {err}")
         return
     ss["custom_text"] = (label, text)
     ss["corpus"] = label
@@ -258,7 +259,7 @@ def upload_checkpoint(ss: State) -> None:
     try:
         trainer = load_trainer(file.getvalue())
     except ValueError as err:
-        notify(ss, "checkpoint", "error", f"Could not load {file.name}: {err}")
+        _file_error(ss, "checkpoint_upload", file, f"Could not load {file.name}: {err}")
         return
     restore(ss, trainer, f"💾 {file.name}")
     notify(ss, "checkpoint", "success",
@@ -273,8 +274,25 @@ def restore(ss: State, trainer: Trainer, label: str) -> None:
     sync_widgets(ss, trainer.config)
 
 
+def _file_error(ss: State, key: str, file, message: str) -> None:
+    ss.setdefault("file_errors", {})[key] = (_file_id(file), message)
+
+
+def file_error(ss: State, key: str) -> str | None:
+    """The error of the file still sitting in uploader `key`, if that file was refused."""
+    file = ss.get(key)
+    err = ss.get("file_errors", {}).get(key)
+    if file is None or err is None or err[0] != _file_id(file):
+        return None
+    return err[1]
+
+
+def _file_id(file) -> str:
+    return getattr(file, "file_id", None) or f"{file.name}:{file.size}"
+
+
 def _seen(ss: State, file) -> bool:
-    fid = getattr(file, "file_id", None) or f"{file.name}:{file.size}"
+    fid = _file_id(file)
     seen = ss.setdefault("seen_uploads", set())
     if fid in seen:
         return True
@@ -425,5 +443,5 @@ __all__ = [
     "config_from_widgets", "sync_widgets", "pending_changes", "corpus_options", "corpus_text", "switch_corpus",
     "upload_text", "upload_checkpoint", "restore", "apply_live_settings", "reset", "toggle_play", "train",
     "train_click", "play_batch", "tick", "generate", "clean_probe_text", "describe_chars", "notify",
-    "take_notices", "checkpoint_bytes", "checkpoint_filename", "cell_options", "CheckpointError",
+    "take_notices", "file_error", "checkpoint_bytes", "checkpoint_filename", "cell_options", "CheckpointError",
 ]
