@@ -343,3 +343,36 @@ def test_samples_over_time_listed(at):
     assert shown == {"**Iteration 500**", "**Iteration 300**", "**Iteration 100**"}
     assert {c.value for c in at.code} == {s for _, s in trainer(at).samples}
     assert [it for it, _ in trainer(at).samples] == [100, 300, 500]
+
+
+def test_heatmap_payload_stays_bounded_for_a_long_probe_and_many_units(at):
+    from ui.panels_charts import MAX_HEATMAP_CELLS, heatmap_window
+    at.number_input(key="hidden_size").set_value(512)
+    at.button(key="reset").click()
+    at.run()
+    at.text_area(key="probe_text").set_value(trainer(at).text[:400])
+    at.run()
+    at.slider(key="probe_pos").set_value(200)
+    at.run()
+    assert not at.exception
+    heat = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("hidden_heatmap"))
+    lo, hi = heatmap_window(400, 512, 200)
+    assert (hi - lo) * 512 <= MAX_HEATMAP_CELLS and lo <= 200 < hi
+    assert len(json.loads(heat.proto.spec)["data"][0]["x"]) == hi - lo
+    assert sum(len(c.proto.spec) for c in at.get("plotly_chart")) < 300_000
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_gated_cells_train_after_reset(at, cell):
+    from rnn_core.cells import CELLS
+    if cell not in CELLS:
+        pytest.skip(f"{cell} is not in this engine yet")
+    at.selectbox(key="cell").set_value(cell)
+    at.number_input(key="hidden_size").set_value(16)
+    at.run()
+    assert "cell **RNN → " + cell.upper() + "**" in messages(at.warning)
+    at.button(key="reset").click()
+    at.run()
+    train(at, 12)
+    tr = trainer(at)
+    assert tr.config.cell == cell and tr.iteration == 12 and len(at.get("plotly_chart")) == 3

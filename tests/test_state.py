@@ -275,3 +275,26 @@ def test_notices_are_shown_once():
     state.notify(ss, "data", "info", "y")
     assert state.take_notices(ss, "data") == [("error", "x"), ("info", "y")]
     assert state.take_notices(ss, "data") == []
+
+
+def test_heatmap_window_is_centred_and_bounded():
+    from ui.panels_charts import MAX_HEATMAP_CELLS, heatmap_window
+    assert heatmap_window(80, 100, 5) == (0, 80)
+    lo, hi = heatmap_window(400, 512, 399)
+    assert hi == 400 and (hi - lo) * 512 <= MAX_HEATMAP_CELLS
+    lo, hi = heatmap_window(400, 512, 0)
+    assert lo == 0 and hi == MAX_HEATMAP_CELLS // 512
+
+
+def test_corpus_switch_that_cannot_fit_keeps_the_run():
+    ss = small_session()
+    ss["corpus"] = "prose"
+    state.switch_corpus(ss)
+    assert state.take_notices(ss, "data")[0][0] == "success"
+    tr = ss["trainer"]
+    ss["seq_length"] = 200
+    ss["corpus"] = "hello world"  # 96 characters: too short for windows of 200
+    state.switch_corpus(ss)
+    assert ss["trainer"] is tr and ss["corpus"] == "prose"
+    [(kind, msg)] = state.take_notices(ss, "data")
+    assert kind == "error" and "seq_length" in msg.replace("sequence length", "seq_length")

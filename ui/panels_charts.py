@@ -14,6 +14,7 @@ from .panels_common import chart
 
 UNIT_LABELS = {"nats": "nats per window", "bits": "bits per character"}
 TOP_K_BARS = 10
+MAX_HEATMAP_CELLS = 32_000  # ~5.5 bytes of base64 each: the heatmap spec stays under ~200 KB at any H
 
 
 def render_loss(ss) -> None:
@@ -66,13 +67,19 @@ def render_hidden_and_next(trainer, ss, pin: state.ProbeInput) -> None:
                   0, last, key="probe_pos")
     pos = int(ss.get("probe_pos", 0)) if last > 0 else 0
     H = probe.hidden.shape[1]
-    fig = hidden_heatmap(probe.hidden, text, title=f"Hidden state: {H} units (rows) × {T} characters read (columns)")
-    fig.update_xaxes(ticktext=[_tick(ch) for ch in text], tickangle=0 if T <= 90 else -90)
-    fig.add_vrect(x0=pos - 0.5, x1=pos + 0.5, line=dict(color="#222", width=1.5), fillcolor="rgba(0,0,0,0)")
+    lo, hi = heatmap_window(T, H, pos)
+    shown = text[lo:hi]
+    fig = hidden_heatmap(probe.hidden[lo:hi], shown,
+                         title=f"Hidden state: {H} units (rows) × {hi - lo} characters read (columns)")
+    fig.update_xaxes(ticktext=[_tick(ch) for ch in shown], tickangle=0 if hi - lo <= 90 else -90)
+    fig.add_vrect(x0=pos - lo - 0.5, x1=pos - lo + 0.5, line=dict(color="#222", width=1.5),
+                  fillcolor="rgba(0,0,0,0)")
     chart(fig, "hidden_heatmap")
+    window = (f" Showing characters {lo}–{hi - 1} of {T} around the chosen position: the heatmap draws at most "
+              f"{MAX_HEATMAP_CELLS:,} cells to keep the page quick." if (lo, hi) != (0, T) else "")
     st.caption("Each column is the hidden state right after the network reads that character; each row is one "
                "hidden unit, red near +1, blue near −1. The framed column is the chosen position. "
-               "Units that change colour together with the text are tracking something about it.")
+               "Units that change colour together with the text are tracking something about it." + window)
     left, right = st.columns([1, 1])
     true_next = text[pos + 1] if pos + 1 < T else None
     with left:
@@ -95,6 +102,13 @@ def render_hidden_and_next(trainer, ss, pin: state.ProbeInput) -> None:
         else:
             st.caption("The probe text ends here, so there is no true next character.")
         st.caption("Move the position slider to walk through the text; training sharpens these guesses.")
+
+
+def heatmap_window(T: int, H: int, pos: int) -> tuple[int, int]:
+    """Columns [lo, hi) of the probe to draw: all of them, or as many as fit, centred on pos."""
+    width = max(1, min(T, MAX_HEATMAP_CELLS // max(H, 1)))
+    lo = min(max(0, pos - width // 2), T - width)
+    return lo, lo + width
 
 
 def _tick(ch: str) -> str:
