@@ -30,18 +30,21 @@ def render_controls(ss) -> None:
                    help="Start the model again from random weights, with the settings in the sidebar.")
     cols[4].caption(run_summary(state.active_run(ss)))
 
-    if pending:
-        changes = "; ".join(f"{label} **{now} → {new}**" for label, now, new in pending)
-        st.warning(f"Changed in the sidebar: {changes}. These apply when you press **Reset & apply**, which "
-                   "starts a new model from scratch. Until then the current model keeps its settings.",
-                   icon=":material/pending:")
-    if clicked:
-        _train_click(ss)
-    show_notices(ss, "controls")
-    for run in state.runs(ss):
-        if run.error:
-            st.error(f"{run.error}\n\nHint: the learning rate and the gradient clip are in the sidebar under "
-                     "**Optimizer**; **Reset** starts the model afresh.", icon=":material/error:")
+    # One container for everything that comes and goes (notices, progress), so the live panels
+    # below keep their place in the page and stay visible, greyed, during a long click.
+    with st.container():
+        if pending:
+            changes = "; ".join(f"{label} **{now} → {new}**" for label, now, new in pending)
+            st.warning(f"Changed in the sidebar: {changes}. These apply when you press **Reset & apply**, "
+                       "which starts a new model from scratch. Until then the current model keeps its settings.",
+                       icon=":material/pending:")
+        if clicked:
+            _train_click(ss)
+        show_notices(ss, "controls")
+        for run in state.runs(ss):
+            if run.error:
+                st.error(f"{run.error}\n\nHint: the learning rate and the gradient clip are in the sidebar under "
+                         "**Optimizer**; **Reset** starts the model afresh.", icon=":material/error:")
 
 
 def _train_click(ss) -> None:
