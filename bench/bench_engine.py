@@ -109,7 +109,7 @@ def breakdown(H: int = 100, T: int = 25, reps: int = 300) -> list[tuple[str, flo
         ("    cell forward (recurrence loop)", best(lambda: m.cell.forward(p, inp, st))),
         ("    cell backward (BPTT loop)", best(lambda: m.cell.backward(p, fw.cache, dh.copy(), m.grads))),
         ("  clip", best(lambda: np.clip(g, -5, 5, out=g))),
-        (f"  optimizer update ({tr.optimizer.name}, {w.size:,} params)", best(lambda: opt.update(w, g * 0, 0.1))),
+        (f"  optimizer update ({tr.optimizer.name}, {w.size:,} params)", best(lambda: opt.update(w, g, 1e-12))),
         (f"  one (H,H) matrix-vector product (x{2 * T} per iteration)", best(lambda: np.dot(p["Whh"], st))),
     ]
     return parts
