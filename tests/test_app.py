@@ -376,3 +376,14 @@ def test_gated_cells_train_after_reset(at, cell):
     train(at, 12)
     tr = trainer(at)
     assert tr.config.cell == cell and tr.iteration == 12 and len(at.get("plotly_chart")) == 3
+
+
+def test_two_runs_train_in_lock_step_and_share_the_loss_chart(at):
+    """The plumbing compare mode builds on: every run in ss["runs"] trains on each click."""
+    ss = at.session_state
+    ss["runs"] = ss["runs"] + [state.Run(Trainer(trainer(at).text, TrainConfig(hidden_size=8)), "prose")]
+    train(at, 9)
+    assert [r.trainer.iteration for r in at.session_state["runs"]] == [9, 9]
+    loss = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("loss_chart"))
+    names = [t.get("name") for t in json.loads(loss.proto.spec)["data"]]
+    assert "RNN H=100" in names and "RNN H=8" in names

@@ -298,3 +298,24 @@ def test_corpus_switch_that_cannot_fit_keeps_the_run():
     assert ss["trainer"] is tr and ss["corpus"] == "prose"
     [(kind, msg)] = state.take_notices(ss, "data")
     assert kind == "error" and "seq_length" in msg.replace("sequence length", "seq_length")
+
+
+def test_add_run_trains_in_lock_step_and_is_capped():
+    ss = small_session()
+    state.train(ss, 5)
+    run = state.add_run(ss, TrainConfig(hidden_size=4, seq_length=10, learning_rate=0.3))
+    assert run.trainer.text == ss["trainer"].text and ss["trainer"] is ss["runs"][0].trainer
+    state.train(ss, 6)
+    assert [r.trainer.iteration for r in ss["runs"]] == [11, 6]
+    state.add_run(ss, TrainConfig(hidden_size=4, seq_length=10))
+    with pytest.raises(ValueError, match="At most 3"):
+        state.add_run(ss, TrainConfig(hidden_size=4, seq_length=10))
+    state.set_active(ss, 1)
+    assert ss["trainer"] is run.trainer
+
+
+def test_restore_can_keep_a_known_run_id():
+    ss = small_session()
+    other = Trainer(HELLO, TrainConfig(hidden_size=5, seq_length=10))
+    state.restore(ss, other, "💾 store", run_id="abc123")
+    assert ss["runs"][0].run_id == "abc123" and ss["trainer"] is other and ss["hidden_size"] == 5

@@ -266,9 +266,13 @@ def upload_checkpoint(ss: State) -> None:
            f"Restored {file.name}: iteration {trainer.iteration:,}, smooth loss {trainer.smooth_loss:.2f}.")
 
 
-def restore(ss: State, trainer: Trainer, label: str) -> None:
-    """Make a loaded trainer the session's run, with its settings shown in the sidebar."""
-    _install(ss, [Run(trainer, label)])
+def restore(ss: State, trainer: Trainer, label: str, run_id: str | None = None) -> None:
+    """Make a loaded trainer the session's run, with its settings shown in the sidebar.
+
+    `run_id` keeps a known id (a run reopened from the run store / the URL); default: a new one.
+    """
+    run = Run(trainer, label) if run_id is None else Run(trainer, label, run_id=run_id)
+    _install(ss, [run])
     ss["custom_text"] = (label, trainer.text)
     ss["corpus"] = label
     sync_widgets(ss, trainer.config)
@@ -289,6 +293,19 @@ def file_error(ss: State, key: str) -> str | None:
 
 def _file_id(file) -> str:
     return getattr(file, "file_id", None) or f"{file.name}:{file.size}"
+
+
+def add_run(ss: State, config: TrainConfig) -> Run:
+    """Compare mode: another run on the active run's text, trained in lock step with the others.
+
+    The new run starts at iteration 0 whatever the others are at; the active run stays active.
+    """
+    if len(ss["runs"]) >= MAX_RUNS:
+        raise ValueError(f"At most {MAX_RUNS} runs can train side by side; remove one first.")
+    base = active_run(ss)
+    run = Run(Trainer(base.trainer.text, config), base.source)
+    ss["runs"] = ss["runs"] + [run]
+    return run
 
 
 def _seen(ss: State, file) -> bool:
@@ -441,7 +458,7 @@ def checkpoint_filename(run: Run) -> str:
 __all__ = [
     "Run", "TrainOutcome", "ProbeInput", "WIDGET_DEFAULTS", "init_state", "active_run", "runs", "set_active",
     "config_from_widgets", "sync_widgets", "pending_changes", "corpus_options", "corpus_text", "switch_corpus",
-    "upload_text", "upload_checkpoint", "restore", "apply_live_settings", "reset", "toggle_play", "train",
+    "upload_text", "upload_checkpoint", "restore", "add_run", "apply_live_settings", "reset", "toggle_play", "train",
     "train_click", "play_batch", "tick", "generate", "clean_probe_text", "describe_chars", "notify",
     "take_notices", "file_error", "checkpoint_bytes", "checkpoint_filename", "cell_options", "CheckpointError",
 ]
