@@ -80,8 +80,11 @@ def load_text(raw: bytes, *, max_chars: int = limits.MAX_TEXT_CHARS) -> str:
             "It may be Latin-1 or Windows-1252: re-save it as UTF-8 and upload again."
         ) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    control = sum(1 for c in text[:100_000] if not c.isprintable() and c not in "\n\t")
-    if control > 0.1 * min(len(text), 100_000):
+    # C0/C1 control codes other than tab and newline; format characters (ZWJ, soft hyphen) and
+    # unusual spaces (NBSP) are legitimate text and do not count.
+    head = _codepoints(text[:100_000])
+    control = int(np.count_nonzero(((head < 32) & (head != 9) & (head != 10)) | ((head >= 127) & (head < 160))))
+    if control > 0.1 * len(head):
         raise TextError("More than a tenth of the file is control characters, so it is not text. Upload a plain .txt or .md file.")
     if len(text) > max_chars:
         raise TextError(

@@ -50,9 +50,9 @@ class TrainConfig:
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 1 <= v <= cap:
                 raise ValueError(f"{name} must be a whole number from 1 to {cap}, not {v!r}.")
         lr = self.learning_rate
-        if not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not math.isfinite(lr) or lr <= 0:
             raise ValueError(f"The learning rate must be a positive number, not {lr!r}.")
-        if self.clip is not None and (not isinstance(self.clip, (int, float)) or not math.isfinite(self.clip) or self.clip < 0):
+        if self.clip is not None and (isinstance(self.clip, bool) or not isinstance(self.clip, (int, float)) or not math.isfinite(self.clip) or self.clip < 0):
             raise ValueError(f"clip must be a positive number, or 0/None to turn clipping off, not {self.clip!r}.")
         if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ValueError(f"The seed must be a whole number >= 0, not {self.seed!r}.")
@@ -234,6 +234,8 @@ class Trainer:
         check_sample_args(self.vocab, seed_char, length, temperature, top_k)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ValueError(f"The sample seed must be a whole number >= 0 (or empty for a random one), not {seed!r}.")
+        if state is not None and np.shape(state) != (self.model.state_size,):
+            raise ValueError(f"The starting state must have shape ({self.model.state_size},), not {np.shape(state)}.")
         ids = sample_ids(self.model, self.vocab.encode(seed_char), int(length), temperature=float(temperature),
                          top_k=top_k, greedy=greedy, rng=np.random.default_rng(seed), state=state)
         return self.vocab.decode(ids)

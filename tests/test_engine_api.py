@@ -446,3 +446,26 @@ def test_encode_3mb_matches_a_per_character_loop():
     for sl in (slice(0, 5000), slice(1_500_000, 1_520_000), slice(len(text) - 5000, None)):
         assert np.array_equal(ids[sl], np.array([index[c] for c in text[sl]]))
     assert np.array_equal(np.bincount(ids, minlength=v.size), [text.count(c) for c in v.chars])
+
+
+def test_format_characters_and_nbsp_are_text_not_control():
+    # ZWJ emoji sequences, soft hyphens and no-break spaces are ordinary text.
+    raw = ("family \U0001F468\u200d\U0001F469\u200d\U0001F467 co\u00adop\u00a0end\n" * 50).encode("utf-8")
+    assert load_text(raw).startswith("family")
+
+
+def test_control_characters_still_refused():
+    with pytest.raises(TextError, match="control characters"):
+        load_text(("\x07\x1b" * 200 + "abc").encode("utf-8"))
+
+
+@pytest.mark.parametrize("field,value", [("learning_rate", True), ("clip", True)])
+def test_booleans_are_not_numbers_in_config(field, value):
+    with pytest.raises(ValueError):
+        TrainConfig(**{field: value}).validate()
+
+
+def test_sample_state_of_wrong_shape_is_a_clear_error():
+    tr = Trainer("hello world, hello there\n" * 4, TrainConfig(hidden_size=8, seq_length=5))
+    with pytest.raises(ValueError, match="starting state must have shape"):
+        tr.sample("h", 5, state=np.zeros(3))
