@@ -72,13 +72,13 @@ def render_hidden_and_next(trainer, ss, pin: state.ProbeInput) -> None:
     fig = hidden_heatmap(probe.hidden[lo:hi], shown,
                          title=f"Hidden state: {H} units (rows) × {hi - lo} characters read (columns)")
     fig.update_xaxes(ticktext=[_tick(ch) for ch in shown], tickangle=0 if hi - lo <= 90 else -90)
-    fig.add_vrect(x0=pos - lo - 0.5, x1=pos - lo + 0.5, line=dict(color="#222", width=1.5),
+    fig.add_vrect(x0=pos - lo - 0.5, x1=pos - lo + 0.5, line=dict(color="#ffc400", width=2.5),
                   fillcolor="rgba(0,0,0,0)")
     chart(fig, "hidden_heatmap")
     window = (f" Showing characters {lo}–{hi - 1} of {T} around the chosen position: the heatmap draws at most "
               f"{MAX_HEATMAP_CELLS:,} cells to keep the page quick." if (lo, hi) != (0, T) else "")
     st.caption("Each column is the hidden state right after the network reads that character; each row is one "
-               "hidden unit, red near +1, blue near −1. The framed column is the chosen position. "
+               "hidden unit, red near +1, blue near −1. The column framed in yellow is the chosen position. "
                "Units that change colour together with the text are tracking something about it." + window)
     left, right = st.columns([1, 1])
     true_next = text[pos + 1] if pos + 1 < T else None
