@@ -23,6 +23,7 @@ The contract every cell keeps (the model, the trainer, checkpoints and analysis 
 
 Vanilla RNN (min-char-rnn):
     h_t = tanh(Wxh[:, x_t] + Whh h_{t-1} + bh)
+LSTM and GRU: see rnn_core.cells_gated (equations, parameter layout).
 """
 from __future__ import annotations
 
@@ -94,7 +95,10 @@ class RNNCell:
         return h, h
 
 
-CELLS = {"rnn": RNNCell}
+# The gated cells live in their own module; it imports nothing from this one, so no cycle.
+from .cells_gated import GRUCell, LSTMCell  # noqa: E402
+
+CELLS = {"rnn": RNNCell, "lstm": LSTMCell, "gru": GRUCell}
 
 
 def make_cell(name: str):
