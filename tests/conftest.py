@@ -18,3 +18,9 @@ def _one_blas_thread():
 
     with threadpool_limits(limits=1):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _private_run_store(tmp_path_factory, monkeypatch):
+    """The app autosaves runs: every test gets its own empty run folder, never the user's cache."""
+    monkeypatch.setenv("CHAR_RNN_RUNS_DIR", str(tmp_path_factory.mktemp("runs")))

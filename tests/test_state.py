@@ -99,13 +99,15 @@ def test_divergence_pauses_keeps_run_and_sets_error():
     assert ss["runs"][0].error is None and ss["trainer"].iteration == 0
 
 
-def test_play_batch_aims_at_a_share_of_the_interval_capped_by_n_iters():
+def test_play_batch_aims_at_a_share_of_the_interval_whatever_n_iters():
     ss = small_session(n_iters=10_000)
     assert state.play_batch(ss) == 20  # no measurement yet: a small first tick
     ss["train_rate"] = 1000.0
     assert state.play_batch(ss, interval=0.5) == int(1000 * state.PLAY_BUDGET * 0.5)
-    ss["n_iters"] = 30
-    assert state.play_batch(ss) == 30
+    ss["n_iters"] = 30  # the Train button's setting; Play is sized by time only
+    assert state.play_batch(ss, interval=0.5) == int(1000 * state.PLAY_BUDGET * 0.5)
+    ss["train_rate"] = 1e9
+    assert state.play_batch(ss) == limits.MAX_ITERS_PER_CLICK
     ss["train_rate"] = 0.1
     assert state.play_batch(ss) == 1
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import state
+from . import panels_runs, state
 from .panels_charts import render_hidden_and_next, render_loss, render_probe_text
 from .panels_controls import render_controls, render_readouts
 from .panels_data import render_checkpoint, render_data
@@ -39,9 +39,11 @@ LOOK_INSIDE_TABS = [
 
 def render_page() -> None:
     ss = st.session_state
+    panels_runs.start(ss)  # a new session: the workspace, run or settings in the URL
     state.init_state(ss)
     st.title("Char-RNN Playground")
     st.markdown(INTRO)
+    panels_runs.render_run_notices(ss)
     render_controls(ss)
     live = st.fragment(_live, run_every=state.PLAY_INTERVAL_S if ss.get("playing") else None)
     live()
@@ -53,6 +55,7 @@ def render_page() -> None:
         render_settings(ss)
         st.divider()
         render_checkpoint(ss)
+        panels_runs.render_saved_runs(ss)
 
 
 def _live() -> None:
@@ -62,6 +65,7 @@ def _live() -> None:
         out = state.tick(ss)
         if out.error:
             st.rerun()  # app scope: redraws the Play button and stops the ticks (run_every is read on full runs)
+    panels_runs.render_run_status(ss)  # autosave, the URL, a "could not save" warning
     trainer = ss["trainer"]
     render_readouts(trainer)
     render_loss(ss)

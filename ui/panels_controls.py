@@ -17,13 +17,15 @@ def render_controls(ss) -> None:
     cols[0].number_input(
         f"Iterations (max {limits.MAX_ITERS_PER_CLICK:,})", key="n_iters", min_value=1,
         max_value=limits.MAX_ITERS_PER_CLICK, step=100,
-        help="How many training steps one Train click runs; Play runs at most this many per tick.",
+        help="How many training steps one Train click runs. Play ignores this: it trains as fast as the "
+             "machine allows, in batches sized to keep the page responsive.",
     )
     clicked = cols[1].button("Train", key="train", type="primary", icon=":material/fast_forward:",
                              width="stretch", help="Run the iterations above once.")
     cols[2].button("Pause" if playing else "Play", key="play", icon=":material/pause:" if playing else ":material/play_arrow:",
                    on_click=state.toggle_play, args=(ss,), width="stretch",
-                   help="Keep training in small batches, redrawing the charts after each.")
+                   help="Keep training until you press Pause, as fast as the machine allows: each batch takes "
+                        "about 40% of the time between redraws of the charts (the iterations box is for Train only).")
     cols[3].button("Reset & apply" if pending else "Reset", key="reset", icon=":material/restart_alt:",
                    type="primary" if pending else "secondary", on_click=state.reset, args=(ss,),
                    width="stretch",
@@ -43,8 +45,12 @@ def render_controls(ss) -> None:
         show_notices(ss, "controls")
         for run in state.runs(ss):
             if run.error:
-                st.error(f"{run.error}\n\nHint: the learning rate and the gradient clip are in the sidebar under "
-                         "**Optimizer**; **Reset** starts the model afresh.", icon=":material/error:")
+                hint = ("press **Reset** (top) to start afresh, after lowering the learning rate or turning the "
+                        "gradient clip on in the sidebar under **Optimizer**" if run.needs_reset else
+                        "lower the learning rate or turn the gradient clip on in the sidebar under **Optimizer**, "
+                        "then train on; **Reset** starts the model afresh")
+                st.error(f"{run.error}\n\nHint: {hint}. Play was paused; the run is kept as it was.",
+                         icon=":material/error:")
 
 
 def _train_click(ss) -> None:

@@ -85,6 +85,7 @@ class Run:
     source: str                                   # corpus name, "📄 file.txt" or "💾 run.npz"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])  # for ?run=<id> (issue 5)
     error: str | None = None                      # the last divergence message, if any
+    needs_reset: bool = False                     # that divergence left a model only Reset can fix
 
     @property
     def name(self) -> str:
@@ -273,7 +274,8 @@ def restore(ss: State, trainer: Trainer, label: str, run_id: str | None = None) 
     """
     run = Run(trainer, label) if run_id is None else Run(trainer, label, run_id=run_id)
     _install(ss, [run])
-    ss["custom_text"] = (label, trainer.text)
+    if label not in CORPORA:  # a built-in name is already in the selector (a run reopened from the store)
+        ss["custom_text"] = (label, trainer.text)
     ss["corpus"] = label
     sync_widgets(ss, trainer.config)
 
@@ -373,9 +375,10 @@ def train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = No
         try:
             for run in group:
                 run.trainer.step(k)
-                run.error = None
+                run.error, run.needs_reset = None, False
         except DivergenceError as err:
             run.error = out.error = str(err)
+            run.needs_reset = bool(getattr(err, "needs_reset", False))
             ss["playing"] = False
             out.seconds += time.perf_counter() - t0
             break
@@ -398,10 +401,14 @@ def train_click(ss: State, on_progress: Callable[[int, int], None] | None = None
 
 
 def play_batch(ss: State, interval: float = PLAY_INTERVAL_S) -> int:
-    """Iterations for one Play tick: about PLAY_BUDGET of the interval, at most n_iters."""
+    """Iterations for one Play tick: about PLAY_BUDGET of the interval at the measured speed.
+
+    Not capped by n_iters (that is the Train button's): Play trains as fast as the machine allows
+    while the page stays responsive.
+    """
     rate = ss.get("train_rate") or 0.0
     want = int(rate * PLAY_BUDGET * interval) if rate > 0 else 20
-    return max(1, min(want, int(ss["n_iters"]), limits.MAX_ITERS_PER_CLICK))
+    return max(1, min(want, limits.MAX_ITERS_PER_CLICK))
 
 
 def tick(ss: State) -> TrainOutcome:
