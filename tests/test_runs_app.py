@@ -1,0 +1,363 @@
+"""Saved runs in the app: the URL (ws, run, settings), autosave, restore in a new session, the sidebar
+list, workspace isolation. Each test points CHAR_RNN_RUNS_DIR at its own tmp_path.
+
+A "new session" is a new AppTest with the previous session's query string: what a reload, or the
+same link opened after a server restart, does.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from assets.corpora import read_corpus
+from rnn_core import TrainConfig, Trainer
+from rnn_core.runstore import Autosaver, RunStore
+from tests.helpers_reliability import assert_same, snapshot
+from ui import runs, share, state
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch) -> RunStore:
+    monkeypatch.setenv("CHAR_RNN_RUNS_DIR", str(tmp_path))
+    return RunStore(tmp_path)
+
+
+def session(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    if query:
+        at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def trainer(at: AppTest) -> Trainer:
+    return at.session_state["trainer"]
+
+
+def run_id(at: AppTest) -> str:
+    return at.session_state["runs"][at.session_state["active"]].run_id
+
+
+def click(at: AppTest, key: str) -> None:
+    at.button(key=key).click()
+    at.run()
+    assert not at.exception, at.exception
+
+
+def train(at: AppTest, n: int) -> None:
+    at.number_input(key="n_iters").set_value(n)
+    click(at, "train")
+
+
+def small(at: AppTest, hidden: int = 8, seq: int = 10) -> None:
+    """Reset to a small model: the tests stay fast."""
+    at.number_input(key="hidden_size").set_value(hidden)
+    at.number_input(key="seq_length").set_value(seq)
+    click(at, "reset")
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+def buttons(at: AppTest) -> set[str]:
+    return {b.key for b in at.button if b.key}
+
+
+# ---- the URL ------------------------------------------------------------------------------
+def test_first_visit_gets_a_workspace_and_the_settings_but_no_run_yet(store):
+    at = session()
+    q = at.query_params
+    assert runs.valid_workspace_id(q["ws"]) and q["ws"] == at.session_state["ws"]
+    assert "run" not in q  # nothing trained, nothing saved: the settings rebuild it exactly
+    assert q["corpus"] == "prose" and q["hidden_size"] == "100" and q["learning_rate"] == "0.1"
+    assert store.list() == []
+
+
+def test_a_click_that_trains_saves_the_run_and_puts_its_id_in_the_url(store):
+    at = session()
+    small(at)
+    train(at, 7)
+    rid = run_id(at)
+    assert at.query_params["run"] == rid
+    info = store.info(rid)
+    assert info.iteration == 7 and info.meta["ws"] == at.query_params["ws"] and info.meta["corpus"] == "prose"
+    at.number_input(key="learning_rate").set_value(0.05)  # a live setting is a change too
+    at.run()
+    assert store.load(rid).config.learning_rate == 0.05 and at.query_params["learning_rate"] == "0.05"
+
+
+def test_reload_restores_the_run_bit_for_bit_and_it_trains_on_identically(store):
+    a = session()
+    small(a, hidden=12, seq=15)
+    a.selectbox(key="optimizer").set_value("adam")
+    a.number_input(key="learning_rate").set_value(0.01)
+    a.run()
+    train(a, 120)  # past iteration 100: a recorded sample, too
+    before = snapshot(trainer(a))
+    b = session(dict(a.query_params))  # the same URL in a new session (a reload, a server restart)
+    tr = trainer(b)
+    assert_same(snapshot(tr), before)
+    assert run_id(b) == run_id(a) and b.query_params["run"] == run_id(a)
+    ss = b.session_state
+    assert (ss["hidden_size"], ss["seq_length"], ss["optimizer"], ss["learning_rate"]) == (12, 15, "adam", 0.01)
+    assert ss["corpus"] == "prose" and b.selectbox(key="corpus").options.count("prose") == 1
+    assert not b.warning  # no pending settings: the widgets show the run's own
+    assert "Reopened saved run" in texts(b.success)
+    assert {m.label: m.value for m in b.metric}["Iteration"] == "120"
+    train(b, 9)  # goes on exactly as the original would have
+    trainer(a).step(9)
+    assert_same(snapshot(tr), snapshot(trainer(a)))
+    assert store.info(run_id(b)).iteration == 129
+
+
+def test_reset_starts_a_new_run_id_and_the_old_run_stays_listed(store):
+    at = session()
+    small(at)
+    train(at, 5)
+    first = run_id(at)
+    click(at, "reset")
+    assert run_id(at) != first and "run" not in at.query_params  # the new run is not saved at iteration 0
+    train(at, 3)
+    second = run_id(at)
+    assert at.query_params["run"] == second
+    assert {r.run_id: r.iteration for r in store.list()} == {first: 5, second: 3}
+    assert {f"open_run_{first}", f"delete_run_{first}"} <= buttons(at)
+
+
+def test_share_link_reproduces_the_settings_and_the_run_from_scratch(store):
+    cfg = TrainConfig(cell="rnn", hidden_size=9, seq_length=11, learning_rate=0.05, optimizer="momentum",
+                      clip=None, seed=7)
+    link = share.config_to_query("code (brackets)", cfg)
+    at = session(link)
+    ss = at.session_state
+    assert (ss["corpus"], ss["hidden_size"], ss["seq_length"], ss["seed"]) == ("code (brackets)", 9, 11, 7)
+    assert (ss["optimizer"], ss["learning_rate"], ss["clip"]) == ("momentum", 0.05, 0.0)
+    assert at.selectbox(key="corpus").value == "code (brackets)" and not at.warning
+    assert trainer(at).config == cfg and "ws" in at.query_params and "run" not in at.query_params
+    train(at, 25)
+    ref = Trainer(read_corpus("code (brackets)"), cfg)
+    ref.step(25)
+    assert np.array_equal(trainer(at).model.flat, ref.model.flat)  # the same run, from the link alone
+    assert runs.settings_query(at.session_state) == link
+
+
+def test_share_link_with_bad_values_warns_and_uses_defaults(store):
+    at = session({"corpus": "[evil](http://x.example)", "hidden_size": "abc", "learning_rate": "-1",
+                  "seq_length": "12", "optimizer": "rmsprop"})
+    shown = texts(at.warning)
+    warnings = shown.replace("\\", "")  # the page escapes markdown; read it as a person would
+    assert "not built in" in warnings and "hidden_size='abc' was ignored" in warnings
+    assert "learning_rate='-1' was ignored" in warnings and "optimizer='rmsprop' was ignored" in warnings
+    assert "](http" not in shown  # markdown from the URL is escaped, never a link
+    cfg = trainer(at).config
+    assert (cfg.hidden_size, cfg.seq_length, cfg.learning_rate, cfg.optimizer) == (100, 12, 0.1, "adagrad")
+    assert at.session_state["corpus"] == "prose" and not at.exception
+
+
+def test_run_wins_over_settings_in_the_same_link(store):
+    a = session()
+    small(a)
+    train(a, 4)
+    query = {**dict(a.query_params), "hidden_size": "50", "corpus": "hello world"}
+    b = session(query)
+    assert trainer(b).config.hidden_size == 8 and trainer(b).iteration == 4 and b.session_state["corpus"] == "prose"
+    assert b.query_params["hidden_size"] == "8" and b.query_params["corpus"] == "prose"
+
+
+def test_settings_link_that_cannot_train_on_its_corpus_warns(store):
+    at = session({"corpus": "hello world", "seq_length": "150"})  # the text is 96 characters
+    assert "cannot train on" in texts(at.warning) and trainer(at).iteration == 0 and not at.exception
+
+
+# ---- links that cannot be opened -----------------------------------------------------------
+def _saved_run(store: RunStore) -> tuple[AppTest, str]:
+    a = session()
+    small(a)
+    train(a, 3)
+    return a, run_id(a)
+
+
+@pytest.mark.parametrize("case", ["traversal", "garbage", "unknown", "deleted", "corrupt", "no_sidecar"])
+def test_a_link_to_a_run_that_cannot_be_opened_gives_a_notice_and_a_fresh_run(store, case):
+    a, rid = _saved_run(store)
+    ws = a.query_params["ws"]
+    words = "no saved run"
+    if case == "traversal":
+        rid, words = "../../etc/passwd", "not a run id"
+    elif case == "garbage":
+        rid, words = "<b>x</b>[a](b)" * 20, "not a run id"
+    elif case == "unknown":
+        rid = "0123456789ab"
+    elif case == "deleted":
+        store.delete(rid)
+    elif case == "corrupt":
+        store.path(rid).write_bytes(b"PK\x03\x04 not really a zip")
+        words = "damaged"
+    elif case == "no_sidecar":  # owner unknown: never opened
+        (store.root / f"{rid}.json").unlink()
+    b = session({"ws": ws, "run": rid})
+    warning = texts(b.warning)
+    assert words in warning and "A new run was started instead" in warning
+    assert "<b>" not in warning and "](" not in warning
+    assert trainer(b).iteration == 0 and run_id(b) != rid and not b.exception
+    assert b.query_params["ws"] == ws and "run" not in b.query_params
+    assert not list(store.root.glob("*.tmp"))
+
+
+def test_an_invalid_workspace_in_the_link_gets_a_new_one(store):
+    at = session({"ws": "../etc"})
+    assert "workspace id (ws) is not valid" in texts(at.warning)
+    assert runs.valid_workspace_id(at.query_params["ws"]) and at.query_params["ws"] != "../etc"
+
+
+# ---- workspaces ----------------------------------------------------------------------------
+def test_another_workspace_cannot_list_open_or_delete_my_runs(store):
+    a, rid = _saved_run(store)
+    before = store.info(rid)
+    b = session()  # another visitor: another workspace
+    assert b.session_state["ws"] != a.session_state["ws"]
+    assert runs.list_runs(b.session_state) == [] and f"open_run_{rid}" not in buttons(b)
+    assert "Your saved runs (0)" in [e.label for e in b.expander]
+    c = session({"run": rid})  # my run's id without my ws: refused like a missing run
+    assert "no saved run" in texts(c.warning) and trainer(c).iteration == 0
+    other = {"ws": c.session_state["ws"]}  # the actions themselves refuse too (no button needed)
+    state.init_state(other)
+    assert runs.open_run(other, rid) is False and other["trainer"].iteration == 0
+    assert runs.delete_run(other, rid) is False and store.exists(rid)
+    assert "no such run" in other["notices"]["runs"][-1][1]
+    d = session({"ws": "f" * 24, "run": rid})  # a made-up workspace: the same
+    assert "no saved run" in texts(d.warning)
+    assert store.info(rid) == before  # nothing of A's was touched
+    e = session({"ws": a.query_params["ws"]})  # A's link with ws: a deliberate share of the workspace
+    assert [r.run_id for r in runs.list_runs(e.session_state)] == [rid]
+
+
+def test_sidebar_opens_and_deletes_with_confirmation(store):
+    at = session()
+    small(at)
+    train(at, 6)
+    first = run_id(at)
+    click(at, "reset")
+    train(at, 2)
+    second = run_id(at)
+    assert at.button(key=f"delete_run_{second}").disabled and at.button(key=f"open_run_{second}").disabled
+    click(at, f"open_run_{first}")
+    assert run_id(at) == first and trainer(at).iteration == 6 and at.query_params["run"] == first
+    assert store.info(second).iteration == 2
+    click(at, f"delete_run_{second}")
+    assert "for good?" in texts(at.warning) and store.exists(second)
+    click(at, f"cancel_delete_{second}")
+    assert store.exists(second) and f"confirm_delete_{second}" not in buttons(at)
+    click(at, f"delete_run_{second}")
+    click(at, f"confirm_delete_{second}")
+    assert not store.exists(second) and f"open_run_{second}" not in buttons(at)
+    assert f"Deleted saved run {second}" in texts(at.success)
+    assert at.button(key=f"delete_run_{first}").disabled  # the open run cannot be deleted...
+    mine = {"ws": at.session_state["ws"]}  # ...and the action refuses it too
+    state.init_state(mine)
+    state.restore(mine, store.load(first), "prose", run_id=first)
+    assert runs.delete_run(mine, first) is False and store.exists(first)
+
+
+def test_listing_shows_iteration_bits_per_char_cell_and_flags_a_damaged_run(store):
+    at = session()
+    small(at)
+    train(at, 10)
+    rid = run_id(at)
+    line = next(str(m.value) for m in at.markdown if "iteration 10" in str(m.value))
+    assert "RNN H=8" in line and "bits/char" in line and "just now" in line and "open now" in line
+    click(at, "reset")
+    store.path(rid).write_bytes(b"garbage")  # damaged on disk
+    at.run()
+    assert "cannot be opened" in texts(at.markdown) and at.button(key=f"open_run_{rid}").disabled
+    click(at, f"delete_run_{rid}")
+    click(at, f"confirm_delete_{rid}")  # a damaged run can still be deleted
+    assert not store.exists(rid)
+
+
+def test_a_workspace_keeps_its_newest_runs(store, monkeypatch):
+    monkeypatch.setattr(runs, "MAX_RUNS_PER_WORKSPACE", 2)
+    at = session()
+    small(at)
+    ids = []
+    for _ in range(3):
+        train(at, 1)
+        ids.append(run_id(at))
+        click(at, "reset")
+    assert {r.run_id for r in store.list()} == set(ids[1:])
+    assert "keeps the 2 newest runs" in texts(at.info)
+
+
+# ---- autosave ------------------------------------------------------------------------------
+class FakeClock:
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_play_saves_at_most_every_few_seconds_and_on_pause(store):
+    at = session()
+    small(at)
+    clock = FakeClock()
+    at.session_state["autosaver"] = Autosaver(runs.AUTOSAVE_S, clock=clock)
+    click(at, "play")  # the first tick of a new run saves at once
+    rid = run_id(at)
+    first = store.info(rid).iteration
+    assert first == trainer(at).iteration > 0
+    at.run()  # another tick, no time passed on the fake clock
+    assert trainer(at).iteration > first and store.info(rid).iteration == first
+    clock.t += runs.AUTOSAVE_S
+    at.run()
+    assert store.info(rid).iteration == trainer(at).iteration
+    at.run()
+    click(at, "play")  # Pause is a click: saved at once
+    assert store.info(rid).iteration == trainer(at).iteration
+
+
+def test_play_is_sized_by_time_not_by_n_iters(store):
+    at = session()
+    small(at)
+    at.number_input(key="n_iters").set_value(1)
+    at.run()
+    at.session_state["train_rate"] = 2000.0  # as measured
+    click(at, "play")
+    assert trainer(at).iteration == int(2000 * 0.4 * 0.5)
+
+
+def test_a_failed_save_warns_and_training_goes_on(store, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("CHAR_RNN_RUNS_DIR", str(blocker / "runs"))  # cannot be created
+    at = session()
+    small(at)
+    train(at, 5)
+    assert "Could not save this run" in texts(at.warning) and not at.exception
+    assert trainer(at).iteration == 5 and "run" not in at.query_params
+    train(at, 5)
+    assert trainer(at).iteration == 10
+    monkeypatch.setenv("CHAR_RNN_RUNS_DIR", str(store.root))  # the disk is back
+    train(at, 1)
+    assert "Could not save" not in texts(at.warning) and store.info(run_id(at)).iteration == 11
+
+
+# ---- pure helpers --------------------------------------------------------------------------
+def test_merged_query_keeps_other_keys_and_reports_no_change():
+    wanted = {"ws": "a" * 24, "corpus": "prose"}
+    assert runs.merged_query({"ws": "a" * 24, "corpus": "prose", "other": "1"}, wanted) is None
+    assert runs.merged_query({"run": "0123456789ab", "other": "1"}, wanted) == {**wanted, "other": "1"}
+
+
+def test_md_escape_and_age():
+    assert runs.md_escape("[a](http://b) *c* <i>") == r"\[a\]\(http://b\) \*c\* \<i\>"
+    assert runs.age(5) == "just now" and runs.age(125) == "2 min ago" and runs.age(7200) == "2 h ago"
+    assert runs.age(3 * 86400) == "3 days ago"
+    assert runs.valid_workspace_id(runs.new_workspace_id()) and not runs.valid_workspace_id("A" * 24)
