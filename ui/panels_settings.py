@@ -9,6 +9,13 @@ from rnn_core.optim import OPTIMIZERS
 from . import state
 from .panels_common import show_notices
 
+CELL_CHOICES = {"rnn": "RNN: tanh cell (min-char-rnn)", "lstm": "LSTM: gated, with a cell state",
+                "gru": "GRU: gated, lighter than LSTM"}
+CELL_HELP = ("The recurrent unit that carries memory from one character to the next. **RNN**: one tanh layer, "
+             "h = tanh(Wxh x + Whh h + bh), as in min-char-rnn; its gradients fade over long distances. **LSTM**: "
+             "a separate cell state c with input, forget and output gates deciding what to write, keep and show; "
+             "remembers longer, about 4x the recurrent weights, slower per iteration. **GRU**: update and reset "
+             "gates on a single state; 3x the weights, between the two. Applies on Reset.")
 OPTIMIZER_LABELS = {"adagrad": "Adagrad (min-char-rnn)", "sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
 
 
@@ -16,8 +23,11 @@ def render_settings(ss) -> None:
     st.subheader("Model", help="Changing these needs a new model: they apply when you press Reset.")
     st.caption(":material/pending: **Applies on Reset** (the current model keeps training until then).")
     cells = state.cell_options()
-    st.selectbox("Cell", cells, key="cell", format_func=lambda c: state.CELL_LABELS.get(c, c.upper()),
-                 help="The recurrent unit.")
+    st.selectbox("Cell", cells, key="cell", format_func=lambda c: CELL_CHOICES.get(c, c.upper()), help=CELL_HELP)
+    if ss.get("cell") != ss["trainer"].config.cell:
+        st.caption(f":material/pending: The model is still a {ss['trainer'].config.cell.upper()}: the "
+                   f"{str(ss['cell']).upper()} starts when you press **Reset & apply** (or **Add a run** under "
+                   "Compare runs, to train both side by side).")
     st.number_input(f"Hidden units H (1–{limits.MAX_HIDDEN})", min_value=1, max_value=limits.MAX_HIDDEN, step=10,
                     key="hidden_size", help="Size of the memory vector carried from character to character.")
     st.number_input(f"Sequence length T (1–{limits.MAX_SEQ_LENGTH})", min_value=1, max_value=limits.MAX_SEQ_LENGTH,

@@ -333,14 +333,18 @@ def apply_live_settings(ss: State) -> None:
 
 
 def reset(ss: State) -> None:
-    """Start the active run again from scratch with the sidebar's settings (pending ones included)."""
+    """Start the active run again from scratch with the sidebar's settings (pending ones included).
+
+    With several runs (compare mode) the others restart too, with their own settings.
+    """
     run = active_run(ss)
     try:
         new = Run(Trainer(run.trainer.text, config_from_widgets(ss)), run.source)
     except ValueError as err:
         notify(ss, "controls", "error", f"Reset failed, the run is unchanged: {err}")
         return
-    new_runs = list(ss["runs"])
+    # Compare mode: every run starts again too (each with its own settings), so they stay in lock step.
+    new_runs = [Run(Trainer(r.trainer.text, r.trainer.config), r.source) for r in ss["runs"]]
     new_runs[ss["active"]] = new
     _install(ss, new_runs, ss["active"])
 
@@ -356,8 +360,9 @@ def train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = No
     With `on_progress`, the work is cut into chunks of about PROGRESS_CHUNK_S and
     on_progress(done, n) is called after each (the page's progress bar; Streamlit may
     stop the script there, between chunks, which leaves every run consistent).
-    A DivergenceError stops all runs, pauses Play, is kept in that run's `error` (shown
-    until the run trains again or is replaced) and returned as `error`.
+    A DivergenceError pauses Play, is kept in that run's `error` (shown until the run trains
+    again or is replaced) and returned as `error`; the other runs still finish that chunk
+    (see `step_group`), so they stay level.
     """
     n = max(0, min(int(n), limits.MAX_ITERS_PER_CLICK))
     group = ss["runs"]
@@ -366,19 +371,14 @@ def train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = No
     if on_progress is not None:
         chunk = max(1, min(n, int(rate * PROGRESS_CHUNK_S) if rate > 0 else 100))
     out = TrainOutcome()
-    lead = group[0].trainer
-    start = lead.iteration
+    start = _lead(group)
     done = 0
     while done < n:
         k = min(chunk, n - done)
         t0 = time.perf_counter()
-        try:
-            for run in group:
-                run.trainer.step(k)
-                run.error, run.needs_reset = None, False
-        except DivergenceError as err:
-            run.error = out.error = str(err)
-            run.needs_reset = bool(getattr(err, "needs_reset", False))
+        failed = step_group(group, k)
+        if failed:
+            out.error = "\n\n".join(run.error for run in failed)
             ss["playing"] = False
             out.seconds += time.perf_counter() - t0
             break
@@ -389,9 +389,45 @@ def train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = No
             ss["train_rate"] = k / dt
         if on_progress is not None:
             on_progress(done, n)
-    out.iters = lead.iteration - start
+    out.iters = _lead(group) - start
     ss["last_train"] = {"iters": out.iters, "seconds": out.seconds}
     return out
+
+
+def _lead(group: list[Run]) -> int:
+    live = [r.trainer.iteration for r in group if not r.needs_reset]
+    return max(live or [r.trainer.iteration for r in group])
+
+
+def step_group(group: list[Run], k: int) -> list[Run]:
+    """One lock-step chunk: every run that can train reaches the same iteration, lead + k.
+
+    Runs go one after the other; a run that diverges keeps its error and the others still take
+    their step, so they stay level (no "the runs before it already advanced" slip). A run that lags
+    (it diverged earlier, or was added late) catches up by at most k extra iterations per chunk.
+    A run whose divergence needs a Reset is left where it stopped while others can train; alone,
+    it is stepped again so the click reports why nothing moves. Returns the runs that diverged.
+    """
+    live = [r for r in group if not r.needs_reset] or list(group)
+    goal = max(r.trainer.iteration for r in live) + k
+    failed = []
+    for run in live:
+        need = min(goal - run.trainer.iteration, 2 * k)
+        if need <= 0:
+            continue
+        try:
+            run.trainer.step(need)
+            run.error, run.needs_reset = None, False
+        except DivergenceError as err:
+            run.needs_reset = bool(getattr(err, "needs_reset", False))
+            run.error = str(err)
+            failed.append(run)
+    if failed and len(group) > 1:  # name the run; the others are unaffected
+        from .compare import run_names  # (ui.compare builds on this module)
+        names = dict(zip(map(id, group), run_names([r.trainer.config for r in group])))
+        for run in failed:
+            run.error = f"{names[id(run)]}: {run.error} The other runs are unaffected."
+    return failed
 
 
 def train_click(ss: State, on_progress: Callable[[int, int], None] | None = None) -> TrainOutcome:

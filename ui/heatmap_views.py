@@ -1,0 +1,119 @@
+"""What the hidden-state heatmap can show: h for every cell, and for the gated cells the LSTM cell
+state c, the gates and the candidate (`Trainer.probe(text).extras`, each (T, H)). No Streamlit.
+
+Colour ranges:
+    h, candidate   tanh outputs: the diverging scale on [-1, 1], red +1, blue -1
+    gates          sigmoid outputs: a sequential scale on [0, 1], dark = closed (0), yellow = open (1)
+    c (LSTM)       not squashed, it grows past ±1 as the cell learns (|c| ~ 10 after a few hundred
+                   iterations on prose). The diverging scale is SCALED to ±m, m = the 99th percentile of
+                   |c| on the probe text rounded up to a readable number and never below 1; the few
+                   values beyond m are drawn at the ends of the scale (the hover shows the true value).
+                   Scaling to the plain maximum would let one runaway unit wash out all the others.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+HIDDEN = "hidden"
+DIVERGING = "RdBu"
+# hidden_heatmap reverses its colour scale (so that RdBu reads red = +1); "_r" undoes that for the
+# gates, which then run dark purple (0, closed) -> yellow (1, open).
+GATE_SCALE = "Viridis_r"
+C_PERCENTILE = 99.0
+
+# extras key -> (label, what it is, for the caption)
+_LSTM = {
+    HIDDEN: ("hidden state h", "h = o · tanh(c): what the output layer reads"),
+    "cell": ("cell state c", "the long-term memory: f keeps part of the old c, i writes part of the candidate g"),
+    "input gate": ("input gate i", "how much of the candidate g is written into the cell state"),
+    "forget gate": ("forget gate f", "how much of the old cell state is kept (its bias starts at 1, so "
+                                     "the cell remembers by default)"),
+    "output gate": ("output gate o", "how much of tanh(c) shows in h"),
+    "candidate": ("candidate g", "the new content proposed at each step"),
+}
+_GRU = {
+    HIDDEN: ("hidden state h", "h = (1 − z) · n + z · h_prev: what the output layer reads"),
+    "update gate": ("update gate z", "how much of the old h is kept (1) instead of the candidate (0)"),
+    "reset gate": ("reset gate r", "how much of the old h the candidate gets to see"),
+    "candidate": ("candidate n", "the new state proposed at each step"),
+}
+_RNN = {HIDDEN: ("hidden state h", "h = tanh(Wxh x + Whh h_prev + bh)")}
+_BY_CELL = {"rnn": _RNN, "lstm": _LSTM, "gru": _GRU}
+
+
+@dataclass
+class HeatmapView:
+    key: str            # HIDDEN or a probe-extras key
+    label: str          # "forget gate f"
+    values: np.ndarray  # (T, H)
+    zmin: float
+    zmax: float
+    colorscale: str
+    caption: str        # how to read the colours
+
+    @property
+    def title(self) -> str:
+        """For the chart title: "Hidden state" (as for the RNN), "Cell state c", "Forget gate f"."""
+        return "Hidden state" if self.key == HIDDEN else self.label[:1].upper() + self.label[1:]
+
+
+def options(cell: str, extras) -> list[str]:
+    """The views this cell offers, h first: HIDDEN, then the probe extras in the cell's order."""
+    known = _BY_CELL.get(cell, {})
+    return [HIDDEN] + [k for k in known if k in extras and k != HIDDEN] + [k for k in extras if k not in known]
+
+
+def label(cell: str, key: str) -> str:
+    return _BY_CELL.get(cell, {}).get(key, (key, ""))[0]
+
+
+def is_gate(key: str) -> bool:
+    return key.endswith("gate")
+
+
+def _nice_up(q: float) -> float:
+    """The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10 (x 10^k) that is >= q."""
+    mag = 10 ** math.floor(math.log10(q))
+    for m in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if q <= m * mag + 1e-12:
+            return float(m * mag)
+    return float(10 * mag)
+
+
+def build(cell: str, key: str, hidden: np.ndarray, extras) -> HeatmapView:
+    """The array, colour range and caption of view `key` (HIDDEN, or a key of `extras`)."""
+    what = _BY_CELL.get(cell, {}).get(key, (key, ""))
+    name, meaning = what
+    meaning = f" ({meaning})" if meaning else ""
+    if key == HIDDEN:
+        values = np.asarray(hidden)
+    elif key in extras:
+        values = np.asarray(extras[key])
+    else:
+        raise ValueError(f"The {cell.upper()} cell has no {key!r} to show; choose one of {', '.join(options(cell, extras))}.")
+    if is_gate(key):
+        return HeatmapView(key, name, values, 0.0, 1.0, GATE_SCALE,
+                           f"Each cell is the {name}{meaning} of one unit (row) after reading one character "
+                           "(column): dark near 0, the gate is closed; yellow near 1, it is open.")
+    if key == "cell":
+        m = _nice_up(max(1.0, _percentile_abs(values)))
+        return HeatmapView(key, name, values, -m, m, DIVERGING,
+                           f"Each cell is the {name}{meaning} of one unit after reading one character, red "
+                           f"positive, blue negative. c is not squashed into [−1, 1]: the colours span ±{m:g} "
+                           f"(the {C_PERCENTILE:g}th percentile of |c| on this text, rounded up, at least 1) and "
+                           "saturate beyond; hover for the exact value.")
+    return HeatmapView(key, name, values, -1.0, 1.0, DIVERGING,
+                       f"Each column is the {name}{meaning} right after the network reads that character; each "
+                       "row is one unit, red near +1, blue near −1.")
+
+
+def _percentile_abs(values: np.ndarray) -> float:
+    a = np.abs(np.asarray(values, dtype=np.float64))
+    a = a[np.isfinite(a)]
+    return float(np.percentile(a, C_PERCENTILE)) if a.size else 1.0
+
+
+__all__ = ["HIDDEN", "HeatmapView", "options", "label", "is_gate", "build", "GATE_SCALE", "DIVERGING"]
