@@ -203,7 +203,7 @@ def _signature(run: state.Run) -> tuple:
 
 
 def _meta(ss, run: state.Run) -> dict:
-    return {WS_KEY: ss[WS_KEY], "corpus": run.source[:200], "title": f"{run.source[:200]} · {run.name}"}
+    return {WS_KEY: ss[WS_KEY], "corpus": run.source[:200], "title": run.source[:200]}
 
 
 def autosave(ss, force: bool = False) -> bool:
@@ -304,7 +304,7 @@ def describe(info: RunInfo, now: float | None = None) -> str:
         return f"**{title}** · {when} · ⚠️ cannot be opened: {md_escape(info.error or '')}"
     bpc = bits_per_char(info)
     return (f"**{title}** · iteration {info.iteration:,} · {bpc:.2f} bits/char · "
-            f"{info.cell.upper()} H={info.hidden_size} · {when}")
+            f"{info.cell.upper()} H={info.hidden_size} · {when} · `{info.run_id}`")
 
 
 __all__ = [
