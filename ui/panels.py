@@ -11,8 +11,9 @@ Layout, top to bottom:
 Where later work plugs in:
   * more views of the network: append (title, render(trainer, ss, probe_input)) to LOOK_INSIDE_TABS;
     they run inside the live fragment, so they update on every Play tick.
-  * compare mode: `state.train` already steps every run in ss["runs"] in lock step and the loss chart
-    draws one curve per run; single-run views show ss["trainer"] (the active run).
+  * compare mode (ui/panels_compare.py, ui/compare.py): `state.train` steps every run in ss["runs"] in
+    lock step, the loss chart draws one curve per run, Generate one sample per run; single-run views
+    show ss["trainer"] (the active run, picked with the `active_run` radio).
   * a run store / URL (?run=<id>): every Run has a run_id; `state.restore` installs a loaded trainer.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import streamlit as st
 
 from . import panels_runs, state
+from .panels_compare import render_compare, render_run_cards
 from .panels_charts import render_hidden_and_next, render_loss, render_probe_text
 from .panels_controls import render_controls, render_readouts
 from .panels_data import render_checkpoint, render_data
@@ -45,6 +47,7 @@ def render_page() -> None:
     st.markdown(INTRO)
     panels_runs.render_run_notices(ss)
     render_controls(ss)
+    render_compare(ss)  # compare mode (issue 6): presets, the runs, which one the panels show
     live = st.fragment(_live, run_every=state.PLAY_INTERVAL_S if ss.get("playing") else None)
     live()
     st.divider()
@@ -67,7 +70,10 @@ def _live() -> None:
             st.rerun()  # app scope: redraws the Play button and stops the ticks (run_every is read on full runs)
     panels_runs.render_run_status(ss)  # autosave, the URL, a "could not save" warning
     trainer = ss["trainer"]
-    render_readouts(trainer)
+    if len(state.runs(ss)) > 1:
+        render_run_cards(ss)  # one card per run: iteration, smooth loss
+    else:
+        render_readouts(trainer)
     render_loss(ss)
     st.markdown("##### Look inside the network")
     pin = render_probe_text(ss, trainer)

@@ -8,8 +8,8 @@ import streamlit as st
 
 from rnn_core import char_label, limits
 
-from . import state
-from .figures import LossSeries, hidden_heatmap, loss_figure, prob_bars
+from . import compare, heatmap_views, state
+from .figures import hidden_heatmap, loss_figure, prob_bars
 from .panels_common import chart
 
 UNIT_LABELS = {"nats": "nats per window", "bits": "bits per character"}
@@ -25,10 +25,10 @@ def render_loss(ss) -> None:
     head[1].radio("Loss unit", list(UNIT_LABELS), key="unit", horizontal=True, format_func=UNIT_LABELS.get,
                   label_visibility="collapsed", help="nats per window is what min-char-rnn prints; bits per "
                   "character divides by the window length and ln 2, so texts and settings compare.")
-    series = [LossSeries("training loss" if len(runs) == 1 else run.name, run.trainer.history.iterations,
-                         run.trainer.history.loss, run.trainer.history.smooth) for run in runs]
+    series = compare.loss_series(ss)  # one curve per run, named ("RNN H=100", "RNN lr=0.1"), active first
     fig = loss_figure(series, seq_length=tr.config.seq_length, vocab_size=tr.vocab.size, unit=ss["unit"],
                       samples=tr.samples)
+    compare.legend_order(fig, ss)
     chart(fig, "loss_chart")
     st.caption(f"Faint: the loss on each training window. Bold: min-char-rnn's smooth loss, a slow running "
                "average (0.999·old + 0.001·new) that lags behind the faint line. Dashed: a uniform guess over the "
@@ -69,16 +69,18 @@ def render_hidden_and_next(trainer, ss, pin: state.ProbeInput) -> None:
     H = probe.hidden.shape[1]
     lo, hi = heatmap_window(T, H, pos)
     shown = text[lo:hi]
-    fig = hidden_heatmap(probe.hidden[lo:hi], shown,
-                         title=f"Hidden state: {H} units (rows) × {hi - lo} characters read (columns)")
+    view = _heatmap_view(ss, trainer, probe)
+    owner = f"{compare.names(ss)[ss['active']]} · " if compare.is_compare(ss) else ""
+    fig = hidden_heatmap(view.values[lo:hi], shown, zmin=view.zmin, zmax=view.zmax, colorscale=view.colorscale,
+                         title=f"{owner}{view.title}: {H} units (rows) × {hi - lo} "
+                               "characters read (columns)")
     fig.update_xaxes(ticktext=[_tick(ch) for ch in shown], tickangle=0 if hi - lo <= 90 else -90)
     fig.add_vrect(x0=pos - lo - 0.5, x1=pos - lo + 0.5, line=dict(color="#ffc400", width=2.5),
                   fillcolor="rgba(0,0,0,0)")
     chart(fig, "hidden_heatmap")
     window = (f" Showing characters {lo}–{hi - 1} of {T} around the chosen position: the heatmap draws at most "
               f"{MAX_HEATMAP_CELLS:,} cells to keep the page quick." if (lo, hi) != (0, T) else "")
-    st.caption("Each column is the hidden state right after the network reads that character; each row is one "
-               "hidden unit, red near +1, blue near −1. The column framed in yellow is the chosen position. "
+    st.caption(view.caption + " The column framed in yellow is the chosen position. "
                "Units that change colour together with the text are tracking something about it." + window)
     left, right = st.columns([1, 1])
     true_next = text[pos + 1] if pos + 1 < T else None
@@ -102,6 +104,22 @@ def render_hidden_and_next(trainer, ss, pin: state.ProbeInput) -> None:
         else:
             st.caption("The probe text ends here, so there is no true next character.")
         st.caption("Move the position slider to walk through the text; training sharpens these guesses.")
+
+
+def _heatmap_view(ss, trainer, probe) -> heatmap_views.HeatmapView:
+    """The `heatmap_view` choice of the gated cells: h, the LSTM cell state c, a gate or the candidate."""
+    cell = trainer.config.cell
+    opts = heatmap_views.options(cell, probe.extras)
+    if ss.get("heatmap_view") not in opts:
+        ss["heatmap_view"] = heatmap_views.HIDDEN  # e.g. "cell state" chosen, then a GRU run shown
+    if len(opts) > 1:
+        st.radio("Show in the heatmap", opts, key="heatmap_view", horizontal=True,
+                 format_func=lambda k: heatmap_views.label(cell, k),
+                 help="h is what the output layer reads. Gates are between 0 (closed) and 1 (open); h and the "
+                      "candidate between −1 and +1; the LSTM's cell state c is not bounded (its colour range is "
+                      "scaled, see below the heatmap).")
+    return heatmap_views.build(cell, ss["heatmap_view"] if len(opts) > 1 else heatmap_views.HIDDEN,
+                               probe.hidden, probe.extras)
 
 
 def heatmap_window(T: int, H: int, pos: int) -> tuple[int, int]:

@@ -1,15 +1,18 @@
 """Generating text from the model, and the samples recorded while it trained."""
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
 from rnn_core import char_label, limits
 
-from . import state
+from . import compare, state
 from .panels_common import show_notices
 
 MAX_SAMPLES_SHOWN = 12
 SAMPLE_BOX_PX = 150  # fixed, scrollable: samples with many line breaks stay compact
+SIDE_BY_SIDE_PX = 260  # compare mode: the runs' samples side by side, one height
 
 
 def render_sampling(ss) -> None:
@@ -38,12 +41,15 @@ def render_sampling(ss) -> None:
                       help="The same seed and model give the same text.")
     row = st.columns([1, 4], vertical_alignment="center")
     row[0].button("Generate", key="generate", type="primary", icon=":material/edit_note:",
-                  on_click=state.generate, args=(ss,), width="stretch")
+                  on_click=compare.generate_all, args=(ss,), width="stretch",
+                  help="One sample per run in compare mode, all with the same seed character and settings.")
     row[1].toggle("Greedy: always take the most likely character", key="greedy",
                   help="Ignores temperature and top-k; the text tends to loop.")
     show_notices(ss, "sample")
     sample = ss.get("sample", "")
-    if sample:
+    if compare.is_compare(ss) and compare.samples(ss):
+        render_samples_side_by_side(ss)
+    elif sample:
         shown = ss.get("sample_seed_char", "") + sample
         st.code(shown, language=None, wrap_lines=True)
         st.caption(f"The first character (‘{char_label(ss.get('sample_seed_char', ''))}’) is the seed; "
@@ -51,6 +57,23 @@ def render_sampling(ss) -> None:
         st.download_button("Download this text", data=shown.encode("utf-8"), file_name="char-rnn-sample.txt",
                            mime="text/plain", key="download_sample", on_click="ignore",
                            icon=":material/download:")
+
+
+def render_samples_side_by_side(ss) -> None:
+    """Compare mode: the last Generate of every run, in columns, each under its name and curve colour."""
+    shown = compare.samples(ss)
+    cols = st.columns(len(shown))
+    for col, (name, color, seed_char, text) in zip(cols, shown):
+        with col:
+            st.markdown(f'<span style="color:{color};font-size:1.2em">●</span> **{html.escape(name)}**',
+                        unsafe_allow_html=True)
+            st.code(seed_char + text, language=None, wrap_lines=True, height=SIDE_BY_SIDE_PX)
+    seed_char = shown[0][2]
+    st.caption(f"Each run continues the same seed character (‘{char_label(seed_char)}’) with the same temperature, "
+               "top-k and sampling seed: the differences come from what each model has learned.")
+    st.download_button("Download these texts", key="download_sample", on_click="ignore", icon=":material/download:",
+                       data="\n\n".join(f"== {name} ==\n{sc}{text}" for name, _, sc, text in shown).encode("utf-8"),
+                       file_name="char-rnn-samples.txt", mime="text/plain")
 
 
 def render_samples_over_time(trainer, ss) -> None:

@@ -1,0 +1,301 @@
+"""Cells and compare mode on the page (issue 6), under AppTest, with small models.
+
+The cell selector and Reset, the heatmap's choice of h / c / gates, the compare presets, lock-step
+training, the overlaid loss curves, one sample per run, the `active_run` radio, removing runs and
+leaving compare mode; plus the pure naming and lock-step logic without Streamlit.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from rnn_core import TrainConfig, Trainer
+from ui import compare, state
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+H = 8
+
+
+@pytest.fixture
+def at() -> AppTest:
+    """The page with small settings in the sidebar (applied by a Reset)."""
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.run()
+    app.number_input(key="hidden_size").set_value(H)
+    app.number_input(key="seq_length").set_value(10)
+    app.run()
+    app.button(key="reset").click()
+    app.run()
+    assert not app.exception, app.exception
+    assert app.session_state["trainer"].config.hidden_size == H
+    return app
+
+
+def ok(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def train(at: AppTest, n: int) -> None:
+    at.number_input(key="n_iters").set_value(n)
+    at.button(key="train").click()
+    ok(at)
+
+
+def runs(at: AppTest) -> list[state.Run]:
+    return at.session_state["runs"]
+
+
+def chart(at: AppTest, key: str) -> dict:
+    [c] = [c for c in at.get("plotly_chart") if c.proto.id.endswith(key)]
+    return json.loads(c.proto.spec)
+
+
+def heat(at: AppTest) -> tuple[str, float, float, dict]:
+    spec = chart(at, "hidden_heatmap")
+    trace = spec["data"][0]
+    return spec["layout"]["title"]["text"], trace["zmin"], trace["zmax"], trace
+
+
+def effective_color_at_zero(trace: dict) -> str:
+    scale = trace["colorscale"]
+    return scale[-1][1] if trace.get("reversescale") else scale[0][1]
+
+
+def start_cells(at: AppTest) -> None:
+    at.button(key="compare_cells").click()
+    ok(at)
+
+
+# ---- the cell selector ---------------------------------------------------------------------
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_cell_selector_needs_reset_then_trains_that_cell(at, cell):
+    tr = at.session_state["trainer"]
+    at.selectbox(key="cell").set_value(cell)
+    ok(at)
+    assert at.session_state["trainer"] is tr and tr.config.cell == "rnn"  # nothing happens before Reset
+    assert f"cell **RNN → {cell.upper()}**" in "\n".join(w.value for w in at.warning)
+    assert any("Reset & apply" in c.value for c in at.caption)  # the sidebar says so too
+    assert at.button(key="reset").label == "Reset & apply"
+    at.button(key="reset").click()
+    ok(at)
+    tr = at.session_state["trainer"]
+    assert tr.config.cell == cell and tr.config.hidden_size == H and tr.iteration == 0
+    train(at, 7)
+    assert tr.iteration == 7 and len(tr.history) == 7
+    assert {m.label: m.value for m in at.metric}["Iteration"] == "7"
+    # the rest of the page works for the gated cell: heatmap, bars, generate, checkpoint round trip
+    assert {"loss_chart", "hidden_heatmap", "prob_bars"} <= {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    at.button(key="generate").click()
+    ok(at)
+    assert len(at.session_state["sample"]) == at.session_state["sample_length"]
+    assert state.checkpoint_filename(state.active_run(at.session_state)).endswith(f"-{cell}-it7.npz")
+    at.file_uploader(key="checkpoint_upload").set_value(("run.npz", state.checkpoint_bytes(tr), "application/octet-stream"))
+    ok(at)
+    back = at.session_state["trainer"]
+    assert back is not tr and back.config.cell == cell and back.iteration == 7
+
+
+def test_heatmap_choice_for_lstm_cell_state_and_gates(at):
+    at.selectbox(key="cell").set_value("lstm")
+    at.button(key="reset").click()
+    ok(at)
+    train(at, 30)
+    radio = at.radio(key="heatmap_view")
+    assert radio.options[:3] == ["hidden state h", "cell state c", "input gate i"] and radio.value == "hidden"
+    title, lo, hi, trace = heat(at)
+    assert title.startswith("Hidden state:") and (lo, hi) == (-1.0, 1.0)
+
+    at.radio(key="heatmap_view").set_value("cell")
+    ok(at)
+    title, lo, hi, trace = heat(at)
+    probe = at.session_state["trainer"].probe(at.session_state["probe_text"])
+    c = probe.extras["cell"]
+    assert title.startswith("Cell state c:") and lo == -hi and hi >= 1.0
+    assert hi >= max(1.0, float(np.percentile(abs(c), 99)))  # scaled (not clipped to ±1): the top 1% saturate
+    assert any("not squashed" in cap.value for cap in at.caption)
+
+    at.radio(key="heatmap_view").set_value("forget gate")
+    ok(at)
+    title, lo, hi, trace = heat(at)
+    assert title.startswith("Forget gate f:") and (lo, hi) == (0.0, 1.0)
+    assert effective_color_at_zero(trace).lower() == "#440154"  # viridis: dark = closed
+    z_rows = len(trace["z"]) if isinstance(trace["z"], list) else None
+    assert z_rows in (None, H)
+
+
+def test_heatmap_choice_for_gru_and_none_for_rnn(at):
+    assert not [r for r in at.radio if r.key == "heatmap_view"]  # the RNN has only h
+    at.selectbox(key="cell").set_value("gru")
+    at.button(key="reset").click()
+    ok(at)
+    assert at.radio(key="heatmap_view").options == ["hidden state h", "update gate z", "reset gate r", "candidate n"]
+    at.radio(key="heatmap_view").set_value("candidate")
+    ok(at)
+    title, lo, hi, _ = heat(at)
+    assert title.startswith("Candidate n:") and (lo, hi) == (-1.0, 1.0)
+
+
+# ---- compare mode --------------------------------------------------------------------------
+def test_cells_preset_trains_three_runs_in_lock_step_with_named_curves_and_samples(at):
+    start_cells(at)
+    rs = runs(at)
+    assert [r.trainer.config.cell for r in rs] == ["rnn", "lstm", "gru"]
+    assert {r.trainer.config.hidden_size for r in rs} == {H} and {r.trainer.config.seed for r in rs} == {0}
+    assert len({r.trainer.text for r in rs}) == 1 and [r.trainer.iteration for r in rs] == [0, 0, 0]
+    train(at, 12)
+    train(at, 5)
+    assert [r.trainer.iteration for r in runs(at)] == [17, 17, 17]
+    metrics = [m.value for m in at.metric if m.label == "Iteration"]
+    assert metrics == ["17", "17", "17"]  # one readout card per run
+
+    data = chart(at, "loss_chart")["data"]
+    smooth = [t["name"] for t in data if t.get("legendgroup") and not t["name"].endswith("(raw)")]
+    assert sorted(smooth) == sorted(["RNN H=8", "LSTM H=8", "GRU H=8"])
+    ranks = {t["name"]: t.get("legendrank") for t in data if t["name"] in smooth}
+    assert ranks["RNN H=8"] < ranks["LSTM H=8"] < ranks["GRU H=8"]  # legend in the runs' order
+
+    at.button(key="generate").click()
+    ok(at)
+    by_run = at.session_state["samples_by_run"]
+    assert set(by_run) == {r.run_id for r in runs(at)}
+    length = at.session_state["sample_length"]
+    assert all(len(text) == length for _, text in by_run.values())
+    assert at.session_state["sample"] == by_run[runs(at)[0].run_id][1]  # the ACTIVE run's sample
+    boxes = [c.value for c in at.code]
+    assert all(any(seed + text == box for box in boxes) for seed, text in by_run.values())  # side by side
+
+
+def test_active_run_switches_the_heatmap_the_sidebar_and_the_sample(at):
+    start_cells(at)
+    train(at, 5)
+    at.button(key="generate").click()
+    ok(at)
+    assert heat(at)[0].startswith("RNN H=8 · Hidden state")
+    at.radio(key="active_run").set_value(1)
+    ok(at)
+    ss = at.session_state
+    assert ss["active"] == 1 and ss["trainer"] is runs(at)[1].trainer and ss["cell"] == "lstm"
+    assert heat(at)[0].startswith("LSTM H=8 · Hidden state") and at.radio(key="heatmap_view") is not None
+    assert not at.warning  # the sidebar shows the LSTM's settings: no pending change
+    assert ss["sample"] == ss["samples_by_run"][runs(at)[1].run_id][1]
+    at.radio(key="heatmap_view").set_value("output gate")
+    ok(at)
+    assert heat(at)[0].startswith("LSTM H=8 · Output gate o") and heat(at)[1:3] == (0.0, 1.0)
+    at.radio(key="active_run").set_value(2)  # the GRU has no output gate: back to h
+    ok(at)
+    assert heat(at)[0].startswith("GRU H=8 · Hidden state") and at.session_state["heatmap_view"] == "hidden"
+
+
+def test_remove_runs_and_leave_compare_mode(at):
+    start_cells(at)
+    train(at, 4)
+    at.radio(key="active_run").set_value(1)
+    ok(at)
+    at.button(key="compare_remove").click()  # removes the shown run, the LSTM
+    ok(at)
+    assert [r.trainer.config.cell for r in runs(at)] == ["rnn", "gru"]
+    assert at.session_state["active"] == 0 and at.session_state["trainer"] is runs(at)[0].trainer
+    train(at, 3)
+    assert [r.trainer.iteration for r in runs(at)] == [7, 7]
+    at.radio(key="active_run").set_value(1)
+    ok(at)
+    gru = at.session_state["trainer"]
+    at.button(key="compare_leave").click()
+    ok(at)
+    assert len(runs(at)) == 1 and runs(at)[0].trainer is gru and gru.iteration == 7
+    names = [t["name"] for t in chart(at, "loss_chart")["data"]]
+    assert "training loss" in names and not any(n.startswith("GRU") for n in names)
+    assert not [r for r in at.radio if r.key == "active_run"]
+
+
+def test_two_learning_rates_preset_differs_only_in_lr(at):
+    at.number_input(key="compare_lr2").set_value(0.02)
+    at.button(key="compare_lr").click()
+    ok(at)
+    a, b = (r.trainer.config for r in runs(at))
+    assert (a.learning_rate, b.learning_rate) == (0.1, 0.02)
+    assert {k: v for k, v in vars(a).items() if k != "learning_rate"} == \
+           {k: v for k, v in vars(b).items() if k != "learning_rate"}
+    train(at, 6)
+    names = [t["name"] for t in chart(at, "loss_chart")["data"]]
+    assert "RNN lr=0.1" in names and "RNN lr=0.02" in names
+
+
+def test_add_a_run_catches_up_and_reset_restarts_all(at):
+    train(at, 25)
+    at.selectbox(key="cell").set_value("gru")
+    ok(at)
+    at.button(key="compare_add").click()
+    ok(at)
+    rs = runs(at)
+    assert [r.trainer.config.cell for r in rs] == ["rnn", "gru"] and [r.trainer.iteration for r in rs] == [25, 25]
+    assert at.session_state["active"] == 1 and not at.warning  # the new run is shown; no pending change
+    train(at, 5)
+    assert [r.trainer.iteration for r in runs(at)] == [30, 30]
+    at.button(key="reset").click()
+    ok(at)
+    assert [r.trainer.iteration for r in runs(at)] == [0, 0]
+    assert [r.trainer.config.cell for r in runs(at)] == ["rnn", "gru"]
+
+
+def test_play_ticks_every_run_by_the_same_batch(at):
+    start_cells(at)
+    at.button(key="play").click()
+    ok(at)
+    first = [r.trainer.iteration for r in runs(at)]
+    ok(at)  # the next tick
+    second = [r.trainer.iteration for r in runs(at)]
+    assert len(set(first)) == 1 and len(set(second)) == 1 and second[0] > first[0] > 0
+
+
+def test_a_diverging_run_pauses_play_is_named_and_the_others_go_on(at):
+    at.selectbox(key="optimizer").set_value("sgd")
+    at.number_input(key="clip").set_value(0.0)
+    ok(at)
+    at.number_input(key="compare_lr2").set_value(100.0)
+    at.button(key="compare_lr").click()
+    ok(at)
+    at.button(key="play").click()
+    ok(at)
+    for _ in range(20):
+        if not at.session_state["playing"]:
+            break
+        ok(at)
+    rs = runs(at)
+    assert not at.session_state["playing"]
+    assert rs[0].error is None and rs[1].error.startswith("RNN lr=100: Training diverged")
+    assert "RNN lr=100" in "\n".join(e.value for e in at.error)
+    healthy = rs[0].trainer.iteration
+    train(at, 10)  # the healthy run trains on; a dead one stays where it stopped
+    assert rs[0].trainer.iteration == healthy + 10 and rs[0].error is None
+
+
+# ---- the logic, without Streamlit ----------------------------------------------------------
+def test_run_names_tell_runs_apart():
+    base = TrainConfig(hidden_size=100)
+    assert compare.run_names([base]) == ["RNN H=100"]
+    assert compare.run_names(compare.preset_configs(base, "cells")) == ["RNN H=100", "LSTM H=100", "GRU H=100"]
+    assert compare.run_names(compare.preset_configs(base, "lr", 0.01)) == ["RNN lr=0.1", "RNN lr=0.01"]
+    assert compare.run_names([base, TrainConfig(hidden_size=8)]) == ["RNN H=100", "RNN H=8"]
+    assert compare.run_names([base, base]) == ["RNN H=100", "RNN H=100 #2"]
+    assert compare.run_names([base, TrainConfig(cell="gru", hidden_size=100, seq_length=50)]) == \
+        ["RNN T=25", "GRU T=50"]
+    with pytest.raises(ValueError, match="different second rate"):
+        compare.preset_configs(base, "lr", 0.1)
+
+
+def test_step_group_keeps_healthy_runs_level_when_one_diverges():
+    text = "abcdefghij" * 30
+    good = state.Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8)), "t")
+    bad = state.Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8, optimizer="sgd", learning_rate=1e6,
+                                               clip=None)), "t")
+    last = state.Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8, seed=1)), "t")
+    failed = state.step_group([good, bad, last], 50)
+    assert failed == [bad] and bad.error.startswith("RNN ")
+    assert good.trainer.iteration == last.trainer.iteration == 50 > bad.trainer.iteration
