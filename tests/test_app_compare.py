@@ -6,6 +6,7 @@ leaving compare mode; plus the pure naming and lock-step logic without Streamlit
 """
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -60,6 +61,13 @@ def heat(at: AppTest) -> tuple[str, float, float, dict]:
     spec = chart(at, "hidden_heatmap")
     trace = spec["data"][0]
     return spec["layout"]["title"]["text"], trace["zmin"], trace["zmax"], trace
+
+
+def n_points(arr) -> int:
+    """Length of a Plotly array: a list, or a typed array {"dtype", "bdata"} (base64)."""
+    if isinstance(arr, dict):
+        return len(np.frombuffer(base64.b64decode(arr["bdata"]), dtype=arr["dtype"]))
+    return len(arr)
 
 
 def effective_color_at_zero(trace: dict) -> str:
@@ -274,6 +282,36 @@ def test_a_diverging_run_pauses_play_is_named_and_the_others_go_on(at):
     healthy = rs[0].trainer.iteration
     train(at, 10)  # the healthy run trains on; a dead one stays where it stopped
     assert rs[0].trainer.iteration == healthy + 10 and rs[0].error is None
+
+
+def test_compare_payload_does_not_grow_with_runs_or_history(at):
+    """Three runs at H=100 with a million points each and a 400-character probe: under 300 KB."""
+    from assets.corpora import read_corpus
+    at.number_input(key="hidden_size").set_value(100)
+    ok(at)
+    start_cells(at)
+    train(at, 3)
+    at.text_area(key="probe_text").set_value(read_corpus("prose")[:400])
+    ok(at)
+    rng = np.random.default_rng(0)
+    for run in runs(at):
+        t, n = run.trainer, 1_000_000
+        t.history.extend(np.arange(4, 4 + n), 60 + 10 * rng.standard_normal(n), np.linspace(t.smooth_loss, 40, n))
+        t.iteration += n
+    ok(at)
+    data = chart(at, "loss_chart")["data"]
+    per_kind = {kind: sum(n_points(t["x"]) for t in data if t.get("legendgroup") and t["name"].endswith("(raw)") == raw)
+                for kind, raw in (("raw", True), ("smooth", False))}
+    assert all(n <= 1500 for n in per_kind.values()), per_kind  # all runs together, as one run alone
+    total = sum(len(c.proto.spec) for c in at.get("plotly_chart"))
+    assert total < 300_000, total
+
+
+def test_heatmap_values_on_grid_keep_colour_and_hover():
+    from ui.panels_charts import on_grid
+    x = np.array([[0.99999994, -0.99999994, 0.123456, -12.3456]])
+    g = on_grid(x)
+    assert np.all(np.abs(g - x) <= 0.5 / 1024) and np.all(g * 1024 == np.round(g * 1024))
 
 
 # ---- the logic, without Streamlit ----------------------------------------------------------

@@ -23,10 +23,12 @@ import time
 from dataclasses import replace
 from typing import Callable, Sequence
 
+import numpy as np
+
 from rnn_core import TrainConfig, Trainer, limits
 
 from . import state
-from .figures import LossSeries
+from .figures import LossSeries, downsample
 from .figures_base import PALETTE
 
 State = state.State
@@ -34,6 +36,7 @@ State = state.State
 PRESET_CELLS = "cells"
 PRESET_LR = "lr"
 PRESETS = {PRESET_CELLS: "RNN vs LSTM vs GRU", PRESET_LR: "Two learning rates"}
+CURVE_POINTS = 1500       # points per loss curve the chart sends for ALL runs together (one run: loss_figure's cap)
 CATCH_UP_CHUNK_S = 0.25   # a catch-up reports progress (and may be interrupted) about this often
 
 
@@ -94,10 +97,25 @@ def loss_series(ss: State) -> list[LossSeries]:
     """
     runs = state.runs(ss)
     labels = ["training loss"] if len(runs) == 1 else names(ss)
-    series = [LossSeries(labels[i], r.trainer.history.iterations, r.trainer.history.loss,
-                         r.trainer.history.smooth, color=color(i)) for i, r in enumerate(runs)]
+    series = [_series(labels[i], r.trainer.history, color(i), len(runs)) for i, r in enumerate(runs)]
     a = ss.get("active", 0)
     return [series[a]] + series[:a] + series[a + 1:] if 0 < a < len(series) else series
+
+
+def _series(name: str, history, colour: str, n_runs: int) -> LossSeries:
+    """A run's curve; with several runs, thinned first so the chart's payload does not grow with them.
+
+    loss_figure keeps at most 1,500 points per curve (min-max decimation); three runs would send three
+    times one run's bytes. Here each run keeps ~CURVE_POINTS / n_runs points per curve: the union of
+    the min-max picks of its raw and its smooth loss, so spikes survive on both.
+    """
+    its, loss, smooth = history.iterations, history.loss, history.smooth
+    per_run = max(2, CURVE_POINTS // n_runs // 2)  # the union below is at most twice this
+    if n_runs > 1 and len(its) > 2 * per_run:
+        pos = np.arange(len(its))
+        keep = np.union1d(downsample(pos, loss, per_run)[0], downsample(pos, smooth, per_run)[0])
+        its, loss, smooth = its[keep], loss[keep], smooth[keep]
+    return LossSeries(name, its, loss, smooth, color=colour)
 
 
 def legend_order(fig, ss: State) -> None:
@@ -167,6 +185,7 @@ def add_current(ss: State) -> None:
         return
     # The sidebar now shows the new run's settings, so select it: pending-change warnings stay truthful.
     select(ss, len(state.runs(ss)) - 1)
+    ss["train_rate"] = 0.0  # the group's speed changed: Play measures it again before sizing its ticks
     name = names(ss)[-1]
     state.notify(ss, "compare", "success",
                  f"Added {name}." + (f" It trains up to iteration {lead:,} first, to join the others." if lead else ""))
@@ -182,6 +201,7 @@ def remove(ss: State, index: int) -> None:
     a = ss.get("active", 0)
     ss["runs"] = keep
     select(ss, a - 1 if a > index else (0 if a == index else a))
+    ss["train_rate"] = 0.0
     ss.get("samples_by_run", {}).pop(runs[index].run_id, None)
     state.notify(ss, "compare", "info", f"Removed {name}.")
 
@@ -198,6 +218,7 @@ def leave(ss: State) -> None:
     name = names(ss)[ss.get("active", 0)]
     ss["runs"] = [state.active_run(ss)]
     select(ss, 0)
+    ss["train_rate"] = 0.0
     state.notify(ss, "compare", "info", f"Back to one run: {name}, with its training so far.")
 
 
