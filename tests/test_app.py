@@ -339,6 +339,8 @@ def test_samples_over_time_listed(at):
     at.button(key="reset").click()
     at.run()
     train(at, 500)
+    at.segmented_control(key="look_inside").set_value("Samples over time")  # one view runs at a time
+    at.run()
     shown = {m.value for m in at.markdown if str(m.value).startswith("**Iteration ")}
     assert shown == {"**Iteration 500**", "**Iteration 300**", "**Iteration 100**"}
     assert {c.value for c in at.code} == {s for _, s in trainer(at).samples}

@@ -10,7 +10,7 @@ Layout, top to bottom:
 
 Where later work plugs in:
   * more views of the network: append (title, render(trainer, ss, probe_input)) to LOOK_INSIDE_TABS;
-    they run inside the live fragment, so they update on every Play tick.
+    the chosen one runs inside the live fragment, so it updates on every Play tick.
   * compare mode (ui/panels_compare.py, ui/compare.py): `state.train` steps every run in ss["runs"] in
     lock step, the loss chart draws one curve per run, Generate one sample per run; single-run views
     show ss["trainer"] (the active run, picked with the `active_run` radio).
@@ -25,6 +25,8 @@ from .panels_compare import render_compare, render_run_cards
 from .panels_charts import render_hidden_and_next, render_loss, render_probe_text
 from .panels_controls import render_controls, render_readouts
 from .panels_data import render_checkpoint, render_data
+from .panels_insight import render_neuron_explorer, render_surprise
+from .panels_insight_model import render_gradient_flow, render_microscope
 from .panels_sampling import render_samples_over_time, render_sampling
 from .panels_settings import render_settings
 
@@ -32,9 +34,14 @@ INTRO = ("A small recurrent network learns to predict the next character of a te
          "min-char-rnn. Pick a text in the sidebar, press **Train** or **Play**, and watch the loss fall, the "
          "hidden units light up and the generated text turn from noise into words.")
 
-# (tab title, render(trainer, ss, probe_input)): the look-inside views under the loss chart.
+# (title, render(trainer, ss, probe_input)): the look-inside views under the loss chart; a segmented
+# control (key "look_inside") picks one, and only that one runs.
 LOOK_INSIDE_TABS = [
     ("Hidden state & next character", render_hidden_and_next),
+    ("Neuron explorer", render_neuron_explorer),
+    ("Surprise", render_surprise),
+    ("Gradient flow", render_gradient_flow),
+    ("Microscope: one step", render_microscope),
     ("Samples over time", lambda trainer, ss, pin: render_samples_over_time(trainer, ss)),
 ]
 
@@ -77,6 +84,10 @@ def _live() -> None:
     render_loss(ss)
     st.markdown("##### Look inside the network")
     pin = render_probe_text(ss, trainer)
-    for tab, (_, render) in zip(st.tabs([title for title, _ in LOOK_INSIDE_TABS]), LOOK_INSIDE_TABS):
-        with tab:
-            render(trainer, ss, pin)
+    # One view at a time (not st.tabs, which runs every tab's body): all of them would add ~100 ms
+    # to each Play tick at H=100, mostly building figures.
+    titles = [title for title, _ in LOOK_INSIDE_TABS]
+    chosen = st.segmented_control("View", titles, key="look_inside", default=titles[0], required=True,
+                                  label_visibility="collapsed")
+    with st.container(key="look_inside_view"):
+        dict(LOOK_INSIDE_TABS).get(chosen, LOOK_INSIDE_TABS[0][1])(trainer, ss, pin)

@@ -35,6 +35,9 @@ def render_settings(ss) -> None:
                     help="Characters per training window: backpropagation goes back this many steps.")
     st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed",
                     help="The random initial weights come from this seed: the same seed, the same run.")
+    st.checkbox(f"Hold out the last {state.HOLD_OUT_FRACTION:.0%} of the text", key="hold_out",
+                help="The model never trains on the end of the text; the loss chart adds its loss there "
+                     "(held-out), every few iterations. Training loss below held-out loss means memorising.")
 
     st.subheader("Optimizer", help="These change the running model immediately.")
     st.caption(":material/bolt: **Applies now**, without a reset.")

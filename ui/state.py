@@ -50,6 +50,7 @@ PROGRESS_CHUNK_S = 0.25      # ...updated about this often (and interruptible th
 RESET_FIELDS = ("cell", "hidden_size", "seq_length", "seed")  # need a new Trainer
 CELL_LABELS = {"rnn": "RNN (tanh, min-char-rnn)", "lstm": "LSTM", "gru": "GRU"}
 FIELD_LABELS = {"cell": "cell", "hidden_size": "hidden size", "seq_length": "sequence length", "seed": "seed"}
+HOLD_OUT_FRACTION = 0.1      # widget "hold_out" (applies on Reset): the last 10% of the text is never trained on
 
 _DEFAULT_CONFIG = TrainConfig()
 WIDGET_DEFAULTS = {
@@ -69,6 +70,7 @@ WIDGET_DEFAULTS = {
     "greedy": False,
     "top_k": 0,
     "sample_seed": 0,
+    "hold_out": False,
 }
 
 
@@ -166,7 +168,7 @@ def config_from_widgets(ss: State) -> TrainConfig:
     cfg = TrainConfig(
         cell=str(ss["cell"]), hidden_size=int(ss["hidden_size"]), seq_length=int(ss["seq_length"]),
         seed=int(ss["seed"]), optimizer=str(ss["optimizer"]), learning_rate=float(ss["learning_rate"]),
-        clip=clip if clip > 0 else None,
+        clip=clip if clip > 0 else None, val_fraction=HOLD_OUT_FRACTION if ss.get("hold_out") else 0.0,
     )
     cfg.validate()
     return cfg
@@ -178,6 +180,7 @@ def sync_widgets(ss: State, cfg: TrainConfig) -> None:
         ss[name] = getattr(cfg, name)
     ss["learning_rate"] = float(cfg.learning_rate)
     ss["clip"] = float(cfg.clip or 0.0)
+    ss["hold_out"] = cfg.val_fraction > 0
 
 
 def pending_changes(ss: State) -> list[tuple[str, object, object]]:
@@ -190,6 +193,9 @@ def pending_changes(ss: State) -> list[tuple[str, object, object]]:
             if name == "cell":
                 now, wanted = now.upper(), str(wanted).upper()
             out.append((FIELD_LABELS[name], now, wanted))
+    held = cfg.val_fraction > 0
+    if bool(ss.get("hold_out", held)) != held:
+        out.append(("validation hold-out", "on" if held else "off", "off" if held else "on"))
     return out
 
 

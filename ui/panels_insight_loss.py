@@ -1,0 +1,66 @@
+"""What the loss chart compares the curve with: counting baselines and the held-out (validation) loss.
+
+Both live in session state, keyed by run id, so nothing is shared between visitors:
+    insight_baselines  {run_id: (n_train, {"unigram": .., "bigram": .., "trigram": ..})}  nats/char
+    validation         {run_id: {"its": [..], "loss": [..]}}   held-out loss in nats/char
+The held-out loss is measured when the chart is drawn, which is after every Train click and Play
+tick, once at least VALIDATION_EVERY iterations have passed since the last measurement.
+"""
+from __future__ import annotations
+
+from rnn_core import analysis as A
+
+VALIDATION_EVERY = 100        # iterations between two held-out measurements
+VALIDATION_MAX_CHARS = 5000   # held-out characters scored per measurement (~4 ms at H=100)
+
+
+def baselines(ss, trainer, run_id: str) -> dict[str, float]:
+    """Unigram, bigram and trigram entropies of the run's training ids (nats/char), computed once per run."""
+    cache = ss.setdefault("insight_baselines", {})
+    n = len(trainer.data)
+    hit = cache.get(run_id)
+    if hit is None or hit[0] != n:
+        hit = cache[run_id] = (n, A.ngram_entropies(trainer.data, trainer.vocab.size))
+    return hit[1]
+
+
+def record_validation(ss, runs) -> None:
+    """Measure the held-out loss of each run that holds text out and is due; forget runs that are gone."""
+    store = ss.setdefault("validation", {})
+    for gone in set(store) - {run.run_id for run in runs}:
+        del store[gone]
+    for run in runs:
+        tr = run.trainer
+        if tr.val_data.size < 2:
+            continue
+        rec = store.setdefault(run.run_id, {"its": [], "loss": []})
+        if rec["its"] and rec["its"][-1] > tr.iteration:   # the run went back (a restored checkpoint)
+            keep = sum(1 for it in rec["its"] if it <= tr.iteration)
+            del rec["its"][keep:], rec["loss"][keep:]
+        last = rec["its"][-1] if rec["its"] else None
+        if A.validation_due(last, tr.iteration, VALIDATION_EVERY):
+            rec["its"].append(tr.iteration)
+            rec["loss"].append(A.validation_loss(tr.model, tr.val_data, tr.config.seq_length,
+                                                 max_chars=VALIDATION_MAX_CHARS))
+
+
+def validation_series(ss, runs, names=None) -> list[tuple[str, list[int], list[float]]]:
+    """(name, iterations, nats/char) per run with a held-out part, for loss_figure(validation=...).
+
+    `names`: the runs' curve names in compare mode (default Run.name); one run is just "held-out".
+    """
+    record_validation(ss, runs)
+    store = ss.get("validation", {})
+    out = []
+    for i, run in enumerate(runs):
+        rec = store.get(run.run_id)
+        if rec and rec["its"]:
+            name = "held-out" if len(runs) == 1 else f"{names[i] if names else run.name} held-out"
+            out.append((name, list(rec["its"]), list(rec["loss"])))
+    return out
+
+
+def loss_chart_extras(ss, runs, active, names=None) -> dict:
+    """Keyword arguments for loss_figure: the active run's counting baselines and every held-out series."""
+    return {"baselines": baselines(ss, active.trainer, active.run_id),
+            "validation": validation_series(ss, runs, names)}
