@@ -12,6 +12,7 @@ from rnn_core import char_label, limits
 from . import compare, heatmap_views, state
 from .figures import hidden_heatmap, loss_figure, prob_bars
 from .panels_common import chart
+from .panels_insight_loss import loss_chart_extras
 
 UNIT_LABELS = {"nats": "nats per window", "bits": "bits per character"}
 TOP_K_BARS = 10
@@ -28,13 +29,16 @@ def render_loss(ss) -> None:
                   "character divides by the window length and ln 2, so texts and settings compare.")
     series = compare.loss_series(ss)  # one curve per run, named ("RNN H=100", "RNN lr=0.1"), active first
     fig = loss_figure(series, seq_length=tr.config.seq_length, vocab_size=tr.vocab.size, unit=ss["unit"],
-                      samples=tr.samples)
+                      samples=tr.samples, **loss_chart_extras(ss, runs, state.active_run(ss), compare.names(ss)))
     compare.legend_order(fig, ss)
     chart(fig, "loss_chart")
     st.caption(f"Faint: the loss on each training window. Bold: min-char-rnn's smooth loss, a slow running "
                "average (0.999·old + 0.001·new) that lags behind the faint line. Dashed: a uniform guess over the "
-               f"{tr.vocab.size} characters; learning means getting below it. Diamonds: hover to read what the "
-               "model wrote at that iteration.")
+               f"{tr.vocab.size} characters; learning means getting below it. Dotted: what counting "
+               "characters of the training text scores (unigram: letter frequencies; bigram, trigram: given the "
+               "1 or 2 characters before; they have memorised this text, so on new text they would score worse). "
+               "Diamonds: hover to read what the model wrote at that iteration. Hold out the end of the text "
+               "(sidebar, on Reset) to add the held-out loss, on text the model never trains on.")
 
 
 def render_probe_text(ss, trainer) -> state.ProbeInput:
