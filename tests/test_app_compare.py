@@ -125,7 +125,7 @@ def test_heatmap_choice_for_lstm_cell_state_and_gates(at):
     probe = at.session_state["trainer"].probe(at.session_state["probe_text"])
     c = probe.extras["cell"]
     assert title.startswith("Cell state c:") and lo == -hi and hi >= 1.0
-    assert hi >= max(1.0, float(np.percentile(abs(c), 99)))  # scaled (not clipped to ±1): the top 1% saturate
+    assert hi >= max(1.0, float(np.percentile(abs(c), 95)))  # scaled (not clipped to ±1): the top 5% saturate
     assert any("not squashed" in cap.value for cap in at.caption)
 
     at.radio(key="heatmap_view").set_value("forget gate")
