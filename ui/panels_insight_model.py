@@ -70,10 +70,11 @@ def render_gradient_flow(trainer, ss, pin) -> None:
     shown = f"{worst} {g.clipped_share[worst]:.1%}" if worst and g.clipped_share[worst] > 0 else "none"
     c[2].metric("Most clipped parameter", shown if g.clip else "clipping off",
                 help="The share of that parameter's gradient entries the clip changes at this step.")
-    st.caption("The last step gets its error from the output only; earlier steps add what flows back through "
-               "Whh, so with tanh units the bars usually shrink towards t = 0 (vanishing gradients: the model "
-               "learns little about long-range structure). Many clipped entries mean the raw gradient is larger "
-               "than the clip, often a sign of exploding gradients or too high a learning rate.")
+    st.caption("Each bar is the error of that step's own prediction plus what flows back from the later steps "
+               "through Whh. When the part from later steps fades on its way back (vanishing gradients), the early "
+               "characters learn little about what comes long after them; when it grows (exploding gradients), the "
+               "early bars tower over the late ones. Many clipped entries mean the raw gradient is larger than the "
+               "clip: a sign of exploding gradients or too high a learning rate.")
 
 
 # --- one step under the microscope ----------------------------------------------------------------

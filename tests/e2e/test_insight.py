@@ -14,7 +14,7 @@ from .helpers import (
     read_metric, screenshot_dir, set_number_input, set_slider, widget,
 )
 
-TRAIN_CLICKS = 4
+TRAIN_CLICKS = 3
 ITERS_PER_CLICK = 1500
 
 
@@ -26,9 +26,10 @@ def shoot(page, locator, name: str, max_height: int = 1400) -> None:
     """
     page.mouse.move(0, 0)  # no hover label in the picture
     size = page.viewport_size
-    height = min(locator.bounding_box()["height"], max_height)
-    if height + 160 > size["height"]:
-        page.set_viewport_size({"width": size["width"], "height": int(height + 160)})
+    full = locator.bounding_box()["height"]
+    height = min(full, max_height)
+    if full + 160 > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": int(min(full, 4000) + 160)})
     try:
         locator.evaluate("el => el.scrollIntoView({block: 'center'})")
         page.wait_for_timeout(300)  # Plotly redraws after a resize
