@@ -19,7 +19,7 @@ from rnn_core import char_label
 from ui import state
 from ui.panels import LOOK_INSIDE_TABS
 from ui.panels_insight import pick_unit_from_ranking
-from ui.panels_insight_loss import VALIDATION_EVERY, VALIDATION_MAX_CHARS
+from ui.panels_insight_loss import validation_plan
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 VIEWS = ["Hidden state & next character", "Neuron explorer", "Surprise", "Gradient flow", "Microscope: one step",
@@ -202,14 +202,16 @@ def test_hold_out_adds_a_held_out_series_measured_every_k_iterations(at):
     t = tr(at)
     assert t.config.val_fraction == state.HOLD_OUT_FRACTION
     assert t.val_data.size == int(len(t.text) * state.HOLD_OUT_FRACTION) and len(t.data) + t.val_data.size == len(t.text)
+    chars, every = validation_plan(t)
+    assert chars == t.val_data.size - 1 and every == 200  # the whole held-out part of the prose is short
     expected = []
-    for n in (VALIDATION_EVERY + 20, VALIDATION_EVERY // 2, VALIDATION_EVERY):  # the middle one is not due yet
+    for n in (every + 20, every // 2, every):  # the middle one is not due yet
         train(at, n)
-        if not expected or t.iteration - expected[-1][0] >= VALIDATION_EVERY:
+        if not expected or t.iteration - expected[-1][0] >= every:
             expected.append((t.iteration, A.validation_loss(t.model, t.val_data, t.config.seq_length,
-                                                            max_chars=VALIDATION_MAX_CHARS)))
+                                                            max_chars=chars)))
     held = {d["name"]: d for d in charts(at)["loss_chart"]["data"]}["held-out"]
-    assert list(values(held, "x").astype(int)) == [it for it, _ in expected] == [120, 270]
+    assert list(values(held, "x").astype(int)) == [it for it, _ in expected] == [220, 520]
     assert np.allclose(values(held, "y"), [v * t.config.seq_length for _, v in expected], rtol=1e-6)
     run(at)  # a rerun without training measures nothing new
     assert len(at.session_state["validation"][state.active_run(at.session_state).run_id]["its"]) == 2
@@ -221,6 +223,18 @@ def test_hold_out_adds_a_held_out_series_measured_every_k_iterations(at):
 
 
 # --- gradient flow --------------------------------------------------------------------------------
+
+def test_validation_plan_keeps_the_cost_a_small_share_of_training():
+    from assets.corpora import read_corpus
+    from rnn_core import TrainConfig, Trainer
+    text = read_corpus("prose") * 8
+    small = Trainer(text, TrainConfig(hidden_size=100, val_fraction=0.1))
+    big = Trainer(text, TrainConfig(cell="rnn", hidden_size=512, val_fraction=0.1))
+    assert validation_plan(small) == (1946, 300)      # 4e7 / 20,556 parameters; 1946 / (0.3 * 25) -> 300
+    assert validation_plan(big) == (500, 100)         # the floor: fewer chars, as often as allowed
+    short = Trainer(text, TrainConfig(hidden_size=100, seq_length=5, val_fraction=0.1))
+    assert validation_plan(short)[1] == 1300          # cheap iterations: more of them between two points
+
 
 def test_gradient_flow_shows_one_bar_per_step_and_the_clipped_share(at):
     train(at, 50)
