@@ -337,3 +337,20 @@ def test_step_group_keeps_healthy_runs_level_when_one_diverges():
     failed = state.step_group([good, bad, last], 50)
     assert failed == [bad] and bad.error.startswith("RNN ")
     assert good.trainer.iteration == last.trainer.iteration == 50 > bad.trainer.iteration
+
+
+def test_training_waits_while_an_older_script_run_holds_the_lock():
+    """Streamlit's fast reruns can start a new script run while the old one is still training."""
+    import threading
+    text = "abcdefghij" * 30
+    ss = {"runs": [state.Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8)), "t"),
+                   state.Run(Trainer(text, TrainConfig(cell="gru", hidden_size=4, seq_length=8)), "t")]}
+    lock = state.training_lock(ss)
+    assert lock is state.training_lock(ss)
+    with lock:  # the "old run", mid-batch
+        newer = threading.Thread(target=state.train, args=(ss, 5))
+        newer.start()
+        newer.join(timeout=0.2)
+        assert newer.is_alive() and [r.trainer.iteration for r in ss["runs"]] == [0, 0]
+    newer.join()
+    assert [r.trainer.iteration for r in ss["runs"]] == [5, 5]

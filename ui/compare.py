@@ -263,6 +263,11 @@ def catch_up(ss: State, on_progress: Callable[[int, int], None] | None = None) -
 
     A divergence on the way is kept on that run (its message names it) and pauses Play.
     """
+    with state.training_lock(ss):  # an older run of the script may still be training (see there)
+        return _catch_up(ss, on_progress)
+
+
+def _catch_up(ss: State, on_progress: Callable[[int, int], None] | None) -> int:
     gaps = behind(ss)
     total = sum(g for _, g in gaps)
     done = 0
@@ -291,7 +296,15 @@ def catch_up(ss: State, on_progress: Callable[[int, int], None] | None = None) -
 
 # ---- readouts and samples ------------------------------------------------------------------
 def readouts(ss: State) -> list[dict]:
-    """One row per run for the readout cards: name, colour, iteration, smooth loss, bits/char, speed."""
+    """One row per run for the readout cards: name, colour, iteration, smooth loss, bits/char, speed.
+
+    Read under the training lock, so the cards never show a lock-step group halfway through a batch.
+    """
+    with state.training_lock(ss):
+        return _readouts(ss)
+
+
+def _readouts(ss: State) -> list[dict]:
     out = []
     for i, (run, name) in enumerate(zip(state.runs(ss), names(ss))):
         tr = run.trainer

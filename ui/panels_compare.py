@@ -20,7 +20,6 @@ TITLE = "Compare runs: RNN vs LSTM vs GRU, or two learning rates"
 
 def render_compare(ss) -> None:
     """The compare section: starters when there is one run; the group and its actions otherwise."""
-    _catch_up(ss)
     runs = state.runs(ss)
     if len(runs) == 1:
         with st.expander(TITLE, icon=":material/compare_arrows:"):
@@ -32,6 +31,7 @@ def render_compare(ss) -> None:
         ss["active_run"] = ss.get("active", 0)  # the active run changed elsewhere (e.g. a Reset)
     with st.container(border=True, key="compare_panel"):
         st.markdown(f"##### :material/compare_arrows: Comparing {len(runs)} runs")
+        _catch_up(ss)
         st.caption(f"Same text (“{runs[0].source}”), trained together: **Train** and **Play** advance "
                    "every run by the same number of iterations, **Reset** restarts them all. The loss chart overlays "
                    "their curves, **Generate** writes one sample per run.")
@@ -83,14 +83,19 @@ def _starters(ss, add: bool = True) -> None:
 
 
 def _catch_up(ss) -> None:
-    """A run added to a group that has trained trains up to the others first (progress bar)."""
-    gaps = compare.behind(ss)
-    if not gaps:
-        return
-    total = sum(g for _, g in gaps)
-    bar = st.progress(0.0, text=f"The new run catches up with the others: {total:,} iterations…")
-    compare.catch_up(ss, lambda done, n: bar.progress(done / n, text=f"Catching up: {done:,} / {n:,} iterations"))
-    bar.empty()
+    """A run added to a group that has trained trains up to the others first (progress bar).
+
+    Drawn inside the compare section, whose element count never changes: an element that comes and
+    goes above the live fragment would shift the fragment's place in the page between runs.
+    """
+    with state.training_lock(ss):  # a Play tick of an older script run may be mid-batch: wait for it
+        gaps = compare.behind(ss)
+        if not gaps:
+            return
+        total = sum(g for _, g in gaps)
+        bar = st.progress(0.0, text=f"The new run catches up with the others: {total:,} iterations…")
+        compare.catch_up(ss, lambda done, n: bar.progress(done / n, text=f"Catching up: {done:,} / {n:,} iterations"))
+        bar.empty()
 
 
 def render_run_cards(ss) -> None:

@@ -25,6 +25,7 @@ Session-state layout (widget keys in ``WIDGET_DEFAULTS``):
 """
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -125,6 +126,7 @@ def init_state(ss: State) -> None:
     ss.setdefault("sample_seed_char", "")
     ss.setdefault("train_rate", 0.0)
     ss.setdefault("last_train", {"iters": 0, "seconds": 0.0})
+    training_lock(ss)  # made here, on the first run, before any second thread can race for it
     if not ss.get("runs"):
         text = read_corpus(ss["corpus"]) if ss["corpus"] in CORPORA else read_corpus(DEFAULT_CORPUS)
         try:
@@ -360,7 +362,27 @@ def toggle_play(ss: State) -> None:
 
 
 # ---- training ------------------------------------------------------------------------------
+def training_lock(ss: State) -> threading.RLock:
+    """The session's lock around every change to its runs' weights (train, compare's catch-up).
+
+    Streamlit's fast reruns (runner.fastReruns, on by default) start the next run of the script in a
+    new thread while the old one is still inside Trainer.step: the old run only stops at its next
+    st call. Without this lock a click during a Play tick trains the same runs from two threads at
+    once (seen in the browser: compare-mode runs a few iterations apart after Pause).
+    """
+    lock = ss.get("_train_lock")
+    if lock is None:
+        lock = ss.setdefault("_train_lock", threading.RLock())
+    return lock
+
+
 def train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = None) -> TrainOutcome:
+    """Advance every run by n iterations in lock step (details: _train), holding the training lock."""
+    with training_lock(ss):  # an older run of the script may still be training: wait for it
+        return _train(ss, n, on_progress)
+
+
+def _train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = None) -> TrainOutcome:
     """Advance every run by n iterations in lock step.
 
     With `on_progress`, the work is cut into chunks of about PROGRESS_CHUNK_S and
