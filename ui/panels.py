@@ -75,6 +75,9 @@ def _live() -> None:
         out = state.tick(ss)
         if out.error:
             st.rerun()  # app scope: redraws the Play button and stops the ticks (run_every is read on full runs)
+    else:  # e.g. just paused: a tick on an older script thread may still be training (state.training_lock)
+        with state.training_lock(ss):
+            pass
     panels_runs.render_run_status(ss)  # autosave, the URL, a "could not save" warning
     trainer = ss["trainer"]
     if len(state.runs(ss)) > 1:
