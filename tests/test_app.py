@@ -259,7 +259,7 @@ def test_checkpoint_round_trip_restores_that_run(at):
     assert tr.iteration == 25
     # the download button serves the same bytes the action makes
     assert any(b.proto.id.endswith("download_checkpoint") for b in at.get("download_button"))
-    again = load_trainer(state.checkpoint_bytes(tr))
+    again = load_trainer(state.checkpoint_bytes({}, tr))
     assert again.iteration == 25 and np.array_equal(again.model.flat, tr.model.flat)
 
 

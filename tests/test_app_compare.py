@@ -103,7 +103,7 @@ def test_cell_selector_needs_reset_then_trains_that_cell(at, cell):
     ok(at)
     assert len(at.session_state["sample"]) == at.session_state["sample_length"]
     assert state.checkpoint_filename(state.active_run(at.session_state)).endswith(f"-{cell}-it7.npz")
-    at.file_uploader(key="checkpoint_upload").set_value(("run.npz", state.checkpoint_bytes(tr), "application/octet-stream"))
+    at.file_uploader(key="checkpoint_upload").set_value(("run.npz", state.checkpoint_bytes({}, tr), "application/octet-stream"))
     ok(at)
     back = at.session_state["trainer"]
     assert back is not tr and back.config.cell == cell and back.iteration == 7

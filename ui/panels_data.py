@@ -35,7 +35,7 @@ def render_checkpoint(ss) -> None:
     run = state.active_run(ss)
     st.subheader("Checkpoint")
     st.caption("Save the whole run (weights, optimizer, history, text) as one .npz file; upload it later to go on.")
-    st.download_button("Download checkpoint (.npz)", data=lambda tr=run.trainer: state.checkpoint_bytes(tr),
+    st.download_button("Download checkpoint (.npz)", data=lambda tr=run.trainer: state.checkpoint_bytes(ss, tr),
                        file_name=state.checkpoint_filename(run), mime="application/octet-stream",
                        key="download_checkpoint", on_click="ignore", icon=":material/download:", width="stretch")
     st.file_uploader("Continue a saved run (.npz)", type=["npz"], key="checkpoint_upload",

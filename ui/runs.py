@@ -228,12 +228,13 @@ def autosave(ss, force: bool = False) -> bool:
     saver.saved()  # also after a failure: a full disk is not hammered on every Play tick
     s = store()
     try:
-        for run in todo:
-            first = run.run_id not in sigs and not s.exists(run.run_id)
-            s.save(run.run_id, run.trainer, _meta(ss, run))
-            sigs[run.run_id] = _signature(run)
-            if first:
-                _keep_newest(ss, s)
+        with state.training_lock(ss):  # a Play tick on an older script thread may be mid-step
+            for run in todo:
+                first = run.run_id not in sigs and not s.exists(run.run_id)
+                s.save(run.run_id, run.trainer, _meta(ss, run))
+                sigs[run.run_id] = _signature(run)
+                if first:
+                    _keep_newest(ss, s)
     except (OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or str(err)
         ss["save_error"] = (f"Could not save this run ({reason}). It keeps training, but a reload or a server "

@@ -517,8 +517,10 @@ def describe_chars(chars) -> str:
     return ", ".join(f"‘{char_label(c)}’" for c in chars)
 
 
-def checkpoint_bytes(trainer: Trainer) -> bytes:
-    return to_bytes(trainer)
+def checkpoint_bytes(ss: State, trainer: Trainer) -> bytes:
+    """The run as .npz bytes, taken under the training lock so weights and counters agree."""
+    with training_lock(ss):
+        return to_bytes(trainer)
 
 
 def checkpoint_filename(run: Run) -> str:
