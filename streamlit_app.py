@@ -2,8 +2,9 @@
 
     streamlit run streamlit_app.py
 
-The page is thin: ui/state.py holds the session's runs and the actions on them,
-ui/panels*.py draw the widgets and charts, rnn_core does the maths.
+The page is thin: ui/state.py holds the session's runs and the actions on them (with
+ui/training.py, ui/uploads.py, ui/using.py and ui/compare.py), ui/panels*.py draw the widgets
+and charts, rnn_core does the maths.
 """
 import streamlit as st
 

@@ -46,7 +46,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from assets.corpora import read_corpus  # noqa: E402
 from rnn_core import TrainConfig, Trainer  # noqa: E402
-from ui import state  # noqa: E402
+from ui import training  # noqa: E402
 
 APP = str(ROOT / "streamlit_app.py")
 N_ITERS = 1000
@@ -146,8 +146,8 @@ def main() -> None:
          f"{ratio:6.1%} of training (smaller median)  (target < 30%: {'OK' if ratio < 0.30 else 'MISSED'})"),
         ("app rerun without training", f"{med(plain_s) * 1e3:8.1f} ms", ""),
         (f"Play tick (whole script in AppTest), {med(tick_iters):.0f} its", f"{med(tick_s) * 1e3:8.1f} ms",
-         f"of which training {med(tick_train_s) * 1e3:.0f} ms; interval {state.PLAY_INTERVAL_S * 1e3:.0f} ms "
-         f"({'OK' if max(tick_s) < state.PLAY_INTERVAL_S else 'MISSED'}: slowest {max(tick_s) * 1e3:.0f} ms)"),
+         f"of which training {med(tick_train_s) * 1e3:.0f} ms; interval {training.PLAY_INTERVAL_S * 1e3:.0f} ms "
+         f"({'OK' if max(tick_s) < training.PLAY_INTERVAL_S else 'MISSED'}: slowest {max(tick_s) * 1e3:.0f} ms)"),
         (f"app rerun after {LONG_POINTS:,} more points", f"{long_s * 1e3:8.1f} ms", ""),
         (f"chart specs per rerun @ {it_first:,} its", f"{sum(sizes_first.values()) / 1e3:8.1f} KB",
          "  ".join(f"{k} {v / 1e3:.1f}" for k, v in sizes_first.items())),

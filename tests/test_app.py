@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer
 from rnn_core.checkpoint import load_trainer, to_bytes
-from ui import state
+from ui import state, using
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
@@ -259,7 +259,7 @@ def test_checkpoint_round_trip_restores_that_run(at):
     assert tr.iteration == 25
     # the download button serves the same bytes the action makes
     assert any(b.proto.id.endswith("download_checkpoint") for b in at.get("download_button"))
-    again = load_trainer(state.checkpoint_bytes({}, tr))
+    again = load_trainer(using.checkpoint_bytes({}, tr))
     assert again.iteration == 25 and np.array_equal(again.model.flat, tr.model.flat)
 
 

@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnn_core import TrainConfig, Trainer
-from ui import compare, state
+from ui import compare, state, training, using
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 H = 8
@@ -102,8 +102,8 @@ def test_cell_selector_needs_reset_then_trains_that_cell(at, cell):
     at.button(key="generate").click()
     ok(at)
     assert len(at.session_state["sample"]) == at.session_state["sample_length"]
-    assert state.checkpoint_filename(state.active_run(at.session_state)).endswith(f"-{cell}-it7.npz")
-    at.file_uploader(key="checkpoint_upload").set_value(("run.npz", state.checkpoint_bytes({}, tr), "application/octet-stream"))
+    assert using.checkpoint_filename(state.active_run(at.session_state)).endswith(f"-{cell}-it7.npz")
+    at.file_uploader(key="checkpoint_upload").set_value(("run.npz", using.checkpoint_bytes({}, tr), "application/octet-stream"))
     ok(at)
     back = at.session_state["trainer"]
     assert back is not tr and back.config.cell == cell and back.iteration == 7
@@ -334,7 +334,7 @@ def test_step_group_keeps_healthy_runs_level_when_one_diverges():
     bad = state.Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8, optimizer="sgd", learning_rate=1e6,
                                                clip=None)), "t")
     last = state.Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8, seed=1)), "t")
-    failed = state.step_group([good, bad, last], 50)
+    failed = training.step_group([good, bad, last], 50)
     assert failed == [bad] and bad.error.startswith("RNN ")
     assert good.trainer.iteration == last.trainer.iteration == 50 > bad.trainer.iteration
 
@@ -348,7 +348,7 @@ def test_training_waits_while_an_older_script_run_holds_the_lock():
     lock = state.training_lock(ss)
     assert lock is state.training_lock(ss)
     with lock:  # the "old run", mid-batch
-        newer = threading.Thread(target=state.train, args=(ss, 5))
+        newer = threading.Thread(target=training.train, args=(ss, 5))
         newer.start()
         newer.join(timeout=0.2)
         assert newer.is_alive() and [r.trainer.iteration for r in ss["runs"]] == [0, 0]

@@ -1,4 +1,4 @@
-"""ui/state.py actions on a plain dict, without Streamlit."""
+"""ui/state.py, ui/training.py, ui/uploads.py and ui/using.py actions on a plain dict, without Streamlit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +9,7 @@ import pytest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer, limits
 from rnn_core.checkpoint import to_bytes
-from ui import state
+from ui import state, training, uploads, using
 
 HELLO = read_corpus("hello world")
 
@@ -59,7 +59,7 @@ def test_train_steps_every_run_in_lock_step_and_records_timing():
     ss = small_session()
     extra = state.Run(Trainer(HELLO, TrainConfig(hidden_size=4, seq_length=10)), "hello world")
     ss["runs"].append(extra)
-    out = state.train(ss, 37)
+    out = training.train(ss, 37)
     assert out.iters == 37 and out.error is None and out.seconds > 0
     assert [r.trainer.iteration for r in ss["runs"]] == [37, 37]
     assert ss["last_train"]["iters"] == 37 and ss["train_rate"] > 0
@@ -69,7 +69,7 @@ def test_train_caps_a_click_and_reports_progress_in_chunks():
     ss = small_session()
     seen = []
     ss["train_rate"] = 4000.0  # -> chunks of 1000 at PROGRESS_CHUNK_S = 0.25
-    state.train(ss, limits.MAX_ITERS_PER_CLICK + 5, on_progress=lambda done, total: seen.append((done, total)))
+    training.train(ss, limits.MAX_ITERS_PER_CLICK + 5, on_progress=lambda done, total: seen.append((done, total)))
     assert ss["trainer"].iteration == limits.MAX_ITERS_PER_CLICK
     assert len(seen) >= 2 and seen[-1] == (limits.MAX_ITERS_PER_CLICK, limits.MAX_ITERS_PER_CLICK)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -78,11 +78,11 @@ def test_train_caps_a_click_and_reports_progress_in_chunks():
 def test_train_click_uses_progress_only_for_long_clicks():
     ss = small_session(n_iters=50)
     calls = []
-    state.train_click(ss, lambda d, t: calls.append(d))
+    training.train_click(ss, lambda d, t: calls.append(d))
     assert ss["trainer"].iteration == 50 and calls == []
-    ss["n_iters"] = state.PROGRESS_MIN_ITERS
-    state.train_click(ss, lambda d, t: calls.append(d))
-    assert ss["trainer"].iteration == 50 + state.PROGRESS_MIN_ITERS and calls[-1] == state.PROGRESS_MIN_ITERS
+    ss["n_iters"] = training.PROGRESS_MIN_ITERS
+    training.train_click(ss, lambda d, t: calls.append(d))
+    assert ss["trainer"].iteration == 50 + training.PROGRESS_MIN_ITERS and calls[-1] == training.PROGRESS_MIN_ITERS
 
 
 def test_divergence_pauses_keeps_run_and_sets_error():
@@ -91,7 +91,7 @@ def test_divergence_pauses_keeps_run_and_sets_error():
     state.init_state(ss)
     tr = ss["trainer"]
     ss["playing"] = True
-    out = state.tick(ss)
+    out = training.tick(ss)
     assert out.error and "diverged" in out.error
     assert ss["playing"] is False and ss["runs"][0].error == out.error
     assert np.isfinite(tr.model.flat).all() and tr.iteration == out.iters
@@ -101,15 +101,15 @@ def test_divergence_pauses_keeps_run_and_sets_error():
 
 def test_play_batch_aims_at_a_share_of_the_interval_whatever_n_iters():
     ss = small_session(n_iters=10_000)
-    assert state.play_batch(ss) == 20  # no measurement yet: a small first tick
+    assert training.play_batch(ss) == 20  # no measurement yet: a small first tick
     ss["train_rate"] = 1000.0
-    assert state.play_batch(ss, interval=0.5) == int(1000 * state.PLAY_BUDGET * 0.5)
+    assert training.play_batch(ss, interval=0.5) == int(1000 * training.PLAY_BUDGET * 0.5)
     ss["n_iters"] = 30  # the Train button's setting; Play is sized by time only
-    assert state.play_batch(ss, interval=0.5) == int(1000 * state.PLAY_BUDGET * 0.5)
+    assert training.play_batch(ss, interval=0.5) == int(1000 * training.PLAY_BUDGET * 0.5)
     ss["train_rate"] = 1e9
-    assert state.play_batch(ss) == limits.MAX_ITERS_PER_CLICK
+    assert training.play_batch(ss) == limits.MAX_ITERS_PER_CLICK
     ss["train_rate"] = 0.1
-    assert state.play_batch(ss) == 1
+    assert training.play_batch(ss) == 1
 
 
 def test_toggle_play():
@@ -122,7 +122,7 @@ def test_toggle_play():
 
 def test_live_settings_apply_to_the_running_model():
     ss = small_session()
-    state.train(ss, 5)
+    training.train(ss, 5)
     tr = ss["trainer"]
     ss.update(learning_rate=0.02, optimizer="adam", clip=0.0)
     state.apply_live_settings(ss)
@@ -145,7 +145,7 @@ def test_bad_live_setting_is_refused_with_a_notice_and_widgets_restored():
 
 def test_pending_changes_and_reset_applies_them():
     ss = small_session()
-    state.train(ss, 5)
+    training.train(ss, 5)
     tr = ss["trainer"]
     assert state.pending_changes(ss) == []
     ss.update(hidden_size=12, seed=3)
@@ -159,7 +159,7 @@ def test_pending_changes_and_reset_applies_them():
 
 def test_reset_with_impossible_settings_keeps_the_run():
     ss = small_session()
-    state.train(ss, 5)
+    training.train(ss, 5)
     tr = ss["trainer"]
     ss["seq_length"] = 150  # the hello text has 96 characters
     state.reset(ss)
@@ -181,12 +181,12 @@ def test_upload_text_once_per_file():
     ss = small_session()
     text = "abc abd abe\n" * 10
     ss["upload"] = FakeUpload("mine.md", text.encode(), file_id="f1")
-    state.upload_text(ss)
+    uploads.upload_text(ss)
     tr = ss["trainer"]
     assert tr.text == text and ss["corpus"] == "📄 mine.md" and ss["custom_text"] == ("📄 mine.md", text)
     assert "📄 mine.md" in state.corpus_options(ss)
-    state.train(ss, 3)
-    state.upload_text(ss)  # same file_id again (a rerun): ignored
+    training.train(ss, 3)
+    uploads.upload_text(ss)  # same file_id again (a rerun): ignored
     assert ss["trainer"] is tr and tr.iteration == 3
     ss["corpus"] = "prose"
     state.switch_corpus(ss)
@@ -199,16 +199,16 @@ def test_upload_text_once_per_file():
                                   b"ab"])
 def test_bad_upload_leaves_everything_as_it_was(data):
     ss = small_session()
-    state.train(ss, 4)
+    training.train(ss, 4)
     tr, params = ss["trainer"], ss["trainer"].model.flat.copy()
     before = {k: ss[k] for k in ("corpus", "probe_text", "custom_text", "active")}
     ss["upload"] = FakeUpload("bad.txt", data, file_id="b1")
-    state.upload_text(ss)
+    uploads.upload_text(ss)
     assert ss["trainer"] is tr and tr.iteration == 4 and np.array_equal(tr.model.flat, params)
     assert {k: ss[k] for k in before} == before
-    assert state.file_error(ss, "upload").startswith("Could not use bad.txt")
+    assert uploads.file_error(ss, "upload").startswith("Could not use bad.txt")
     ss["upload"] = FakeUpload("other.txt", b"x", file_id="b2")  # another file: that old reason is gone
-    assert state.file_error(ss, "upload") is None
+    assert uploads.file_error(ss, "upload") is None
 
 
 def test_checkpoint_upload_restores_run_and_syncs_widgets():
@@ -217,7 +217,7 @@ def test_checkpoint_upload_restores_run_and_syncs_widgets():
                                                            learning_rate=0.01, clip=None, seed=9))
     other.step(11)
     ss["checkpoint_upload"] = FakeUpload("fox.npz", to_bytes(other), file_id="c1")
-    state.upload_checkpoint(ss)
+    uploads.upload_checkpoint(ss)
     tr = ss["trainer"]
     assert tr.iteration == 11 and np.array_equal(tr.model.flat, other.model.flat)
     assert (ss["hidden_size"], ss["seq_length"], ss["seed"], ss["optimizer"], ss["learning_rate"], ss["clip"]) == \
@@ -230,14 +230,14 @@ def test_bad_checkpoint_keeps_the_run():
     ss = small_session()
     tr = ss["trainer"]
     ss["checkpoint_upload"] = FakeUpload("x.npz", b"PK\x03\x04garbage", file_id="c2")
-    state.upload_checkpoint(ss)
+    uploads.upload_checkpoint(ss)
     assert ss["trainer"] is tr
-    assert "x.npz" in state.file_error(ss, "checkpoint_upload")
+    assert "x.npz" in uploads.file_error(ss, "checkpoint_upload")
 
 
 def test_generate_stores_sample_without_the_seed_char():
     ss = small_session(seed_char="h", sample_length=40, temperature=0.5, sample_seed=1)
-    state.train(ss, 50)
+    training.train(ss, 50)
     state.generate(ss)
     s = ss["sample"]
     assert len(s) == 40 and set(s) <= set(ss["trainer"].vocab.chars) and ss["sample_seed_char"] == "h"
@@ -256,18 +256,18 @@ def test_generate_with_a_bad_seed_char_gives_a_notice():
 def test_clean_probe_text_drops_unknown_and_caps_length():
     ss = small_session()
     tr = ss["trainer"]
-    pin = state.clean_probe_text(tr, "hello~ wörld")
+    pin = using.clean_probe_text(tr, "hello~ wörld")
     assert pin.text == "hello wrld" and pin.dropped == ["~", "ö"] and not pin.truncated
-    pin = state.clean_probe_text(tr, "h" * (limits.MAX_PROBE_CHARS + 9))
+    pin = using.clean_probe_text(tr, "h" * (limits.MAX_PROBE_CHARS + 9))
     assert len(pin.text) == limits.MAX_PROBE_CHARS and pin.truncated
-    assert state.clean_probe_text(tr, "").text == ""
-    assert state.describe_chars([" ", "\n"]) == "‘␣ space’, ‘⏎ newline’"
+    assert using.clean_probe_text(tr, "").text == ""
+    assert using.describe_chars([" ", "\n"]) == "‘␣ space’, ‘⏎ newline’"
 
 
 def test_checkpoint_filename_is_safe():
     ss = small_session()
     ss["runs"][0].source = "📄 my notes (v2).txt"
-    name = state.checkpoint_filename(ss["runs"][0])
+    name = using.checkpoint_filename(ss["runs"][0])
     assert name.endswith("-rnn-it0.npz") and "/" not in name and " " not in name
 
 
@@ -304,12 +304,12 @@ def test_corpus_switch_that_cannot_fit_keeps_the_run():
 
 def test_add_run_trains_in_lock_step_and_is_capped():
     ss = small_session()
-    state.train(ss, 5)
+    training.train(ss, 5)
     run = state.add_run(ss, TrainConfig(hidden_size=4, seq_length=10, learning_rate=0.3))
     assert run.trainer.text == ss["trainer"].text and ss["trainer"] is ss["runs"][0].trainer
-    state.train(ss, 3)  # lock step: the late run catches up by at most one extra batch per chunk...
+    training.train(ss, 3)  # lock step: the late run catches up by at most one extra batch per chunk...
     assert [r.trainer.iteration for r in ss["runs"]] == [8, 6]
-    state.train(ss, 6)  # ...until level
+    training.train(ss, 6)  # ...until level
     assert [r.trainer.iteration for r in ss["runs"]] == [14, 14]
     state.add_run(ss, TrainConfig(hidden_size=4, seq_length=10))
     with pytest.raises(ValueError, match="At most 3"):

@@ -3,7 +3,7 @@
 The logic only, without Streamlit (ui/panels_compare.py draws it). Every action takes the
 session-state mapping, like those in ui/state.py, and reports through `state.notify(ss, "compare", ...)`.
 
-What "lock step" means here: `state.train` brings every run to the same iteration on each click or
+What "lock step" means here: `training.train` brings every run to the same iteration on each click or
 Play tick (a run that lags, e.g. after a divergence, catches up by at most one extra batch per call).
 A run whose divergence needs a Reset (`Run.needs_reset`) is left where it stopped and the others train
 on. A run added to a group that has already trained is caught up at once (`catch_up`), so its curve
@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from rnn_core import TrainConfig, Trainer, limits
+from rnn_core import DivergenceError, TrainConfig, Trainer, limits
 
 from . import state
 from .figures import LossSeries, downsample
@@ -281,7 +281,7 @@ def _catch_up(ss: State, on_progress: Callable[[int, int], None] | None) -> int:
             t0 = time.perf_counter()
             try:
                 run.trainer.step(k)
-            except state.DivergenceError as err:
+            except DivergenceError as err:
                 run.error, run.needs_reset = str(err), bool(getattr(err, "needs_reset", False))
                 ss["playing"] = False
                 break

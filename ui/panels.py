@@ -11,7 +11,7 @@ Layout, top to bottom:
 Where later work plugs in:
   * more views of the network: append (title, render(trainer, ss, probe_input)) to LOOK_INSIDE_TABS;
     the chosen one runs inside the live fragment, so it updates on every Play tick.
-  * compare mode (ui/panels_compare.py, ui/compare.py): `state.train` steps every run in ss["runs"] in
+  * compare mode (ui/panels_compare.py, ui/compare.py): `training.train` steps every run in ss["runs"] in
     lock step, the loss chart draws one curve per run, Generate one sample per run; single-run views
     show ss["trainer"] (the active run, picked with the `active_run` radio).
   * a run store / URL (?run=<id>): every Run has a run_id; `state.restore` installs a loaded trainer.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import panels_runs, state
+from . import panels_runs, state, training
 from .panels_compare import render_compare, render_run_cards
 from .panels_charts import render_hidden_and_next, render_loss, render_probe_text
 from .panels_controls import render_controls, render_readouts
@@ -55,7 +55,7 @@ def render_page() -> None:
     panels_runs.render_run_notices(ss)
     render_controls(ss)
     render_compare(ss)  # compare mode (issue 6): presets, the runs, which one the panels show
-    live = st.fragment(_live, run_every=state.PLAY_INTERVAL_S if ss.get("playing") else None)
+    live = st.fragment(_live, run_every=training.PLAY_INTERVAL_S if ss.get("playing") else None)
     live()
     st.divider()
     render_sampling(ss)
@@ -72,7 +72,7 @@ def _live() -> None:
     """Readouts and charts; while playing, each run of this fragment first trains one batch."""
     ss = st.session_state
     if ss.get("playing"):
-        out = state.tick(ss)
+        out = training.tick(ss)
         if out.error:
             st.rerun()  # app scope: redraws the Play button and stops the ticks (run_every is read on full runs)
     else:  # e.g. just paused: a tick on an older script thread may still be training (state.training_lock)

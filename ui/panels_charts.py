@@ -9,7 +9,7 @@ import streamlit as st
 
 from rnn_core import char_label, limits
 
-from . import compare, heatmap_views, state
+from . import compare, heatmap_views, state, using
 from .figures import hidden_heatmap, loss_figure, prob_bars
 from .panels_common import chart
 from .panels_insight_loss import loss_chart_extras
@@ -41,15 +41,15 @@ def render_loss(ss) -> None:
                "(sidebar, on Reset) to add the held-out loss, on text the model never trains on.")
 
 
-def render_probe_text(ss, trainer) -> state.ProbeInput:
+def render_probe_text(ss, trainer) -> using.ProbeInput:
     """The probe text box shared by the look-inside views; warns about characters the model cannot read."""
     st.text_area(f"Probe text: what the network reads below (up to {limits.MAX_PROBE_CHARS} characters; "
                  "Ctrl+Enter applies)", key="probe_text", max_chars=limits.MAX_PROBE_CHARS, height=76,
                  help="Any text made of characters from the training text. The model reads it from a zero "
                       "state, one character at a time.")
-    pin = state.clean_probe_text(trainer, ss.get("probe_text", ""))
+    pin = using.clean_probe_text(trainer, ss.get("probe_text", ""))
     if pin.dropped:
-        st.warning(f"Left out, because the training text never uses them: {state.describe_chars(pin.dropped)}.")
+        st.warning(f"Left out, because the training text never uses them: {using.describe_chars(pin.dropped)}.")
     if pin.truncated:
         st.warning(f"Only the first {limits.MAX_PROBE_CHARS} characters are shown.")
     if not pin.text:
@@ -57,7 +57,7 @@ def render_probe_text(ss, trainer) -> state.ProbeInput:
     return pin
 
 
-def render_hidden_and_next(trainer, ss, pin: state.ProbeInput) -> None:
+def render_hidden_and_next(trainer, ss, pin: using.ProbeInput) -> None:
     """Heatmap of the hidden state over the probe text, and the next-character bars at one position."""
     if not pin.text:
         return

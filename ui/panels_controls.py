@@ -5,7 +5,7 @@ import streamlit as st
 
 from rnn_core import limits
 
-from . import state
+from . import state, training
 from .panels_common import show_notices
 
 
@@ -55,12 +55,12 @@ def render_controls(ss) -> None:
 
 def _train_click(ss) -> None:
     n = int(ss["n_iters"])
-    bar = st.progress(0.0, text=f"Training {n:,} iterations…") if n >= state.PROGRESS_MIN_ITERS else None
+    bar = st.progress(0.0, text=f"Training {n:,} iterations…") if n >= training.PROGRESS_MIN_ITERS else None
 
     def on_progress(done: int, total: int) -> None:
         bar.progress(done / total, text=f"Training: {done:,} / {total:,} iterations")
 
-    state.train_click(ss, on_progress if bar is not None else None)
+    training.train_click(ss, on_progress if bar is not None else None)
     if bar is not None:
         bar.empty()
 

@@ -6,7 +6,7 @@ import streamlit as st
 from assets.corpora import CORPORA
 from rnn_core import char_label, limits
 
-from . import state
+from . import state, uploads, using
 from .panels_common import show_notices
 
 
@@ -18,7 +18,7 @@ def render_data(ss) -> None:
     name = ss["corpus"]
     st.caption(CORPORA[name]["description"] if name in CORPORA else "Your own text.")
     st.file_uploader("…or upload your own text", type=["txt", "md"], key="upload",
-                     on_change=state.upload_text, args=(ss,),
+                     on_change=uploads.upload_text, args=(ss,),
                      help="UTF-8 plain text. A good file starts a new run on it; a bad one changes nothing.")
     st.caption(f"Plain text (.txt, .md), at most {limits.MAX_UPLOAD_MB} MB, {limits.MAX_TEXT_CHARS:,} characters "
                f"and {limits.MAX_VOCAB} distinct characters.")
@@ -35,11 +35,11 @@ def render_checkpoint(ss) -> None:
     run = state.active_run(ss)
     st.subheader("Checkpoint")
     st.caption("Save the whole run (weights, optimizer, history, text) as one .npz file; upload it later to go on.")
-    st.download_button("Download checkpoint (.npz)", data=lambda tr=run.trainer: state.checkpoint_bytes(ss, tr),
-                       file_name=state.checkpoint_filename(run), mime="application/octet-stream",
+    st.download_button("Download checkpoint (.npz)", data=lambda tr=run.trainer: using.checkpoint_bytes(ss, tr),
+                       file_name=using.checkpoint_filename(run), mime="application/octet-stream",
                        key="download_checkpoint", on_click="ignore", icon=":material/download:", width="stretch")
     st.file_uploader("Continue a saved run (.npz)", type=["npz"], key="checkpoint_upload",
-                     on_change=state.upload_checkpoint, args=(ss,),
+                     on_change=uploads.upload_checkpoint, args=(ss,),
                      help="Only checkpoints saved by this playground load; anything else is refused, "
                           "and the current run stays as it is.")
     _file_error(ss, "checkpoint_upload")
@@ -48,7 +48,7 @@ def render_checkpoint(ss) -> None:
 
 def _file_error(ss, key: str) -> None:
     """A refused file stays in its uploader: keep saying why until it is removed or replaced."""
-    message = state.file_error(ss, key)
+    message = uploads.file_error(ss, key)
     if message:
         st.error(message + " The current run is unchanged.", icon=":material/block:")
 

@@ -1,4 +1,8 @@
-"""The session's runs and every action the page can take on them, without Streamlit.
+"""The session's runs, its settings widgets and the actions that replace or reset runs, without Streamlit.
+
+Built on this module (same conventions): ui/training.py (Train, Play ticks, lock step),
+ui/uploads.py (the two file uploaders), ui/using.py (probe input, checkpoint download) and
+ui/compare.py (compare mode).
 
 Each action takes the session-state mapping (``st.session_state`` on the page, a plain
 dict in tests), reads the widget values it needs from it by their keys, and changes the
@@ -8,14 +12,14 @@ action leaves the runs exactly as they were (a new Trainer is built before anyth
 replaced).
 
 Session-state layout (widget keys in ``WIDGET_DEFAULTS``):
-    runs          list[Run]   the runs of this session, trained in lock step by `train`
+    runs          list[Run]   the runs of this session, trained in lock step by `training.train`
                               (one run in single mode; compare mode holds up to MAX_RUNS)
     active        int         index in `runs` of the run the single-run panels show
     trainer       Trainer     == runs[active].trainer (the tests' contract; kept in sync)
     playing       bool        Play is on: the live fragment trains a batch each tick
     custom_text   (label, text) | None   the last uploaded text or loaded checkpoint's text,
                               offered in the corpus selector next to the built-ins
-    seen_uploads  set[str]    file_ids already processed, so a rerun never repeats one
+    seen_uploads  set[str]    file_ids already processed, so a rerun never repeats one (ui/uploads.py)
     file_errors   {uploader key: (file_id, message)}   why the file still in that uploader was refused
     notices       {area: [(kind, message)]}   messages waiting for their panel
     sample        str         the last generated text, WITHOUT the seed character
@@ -26,28 +30,19 @@ Session-state layout (widget keys in ``WIDGET_DEFAULTS``):
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Callable, MutableMapping
+from typing import MutableMapping
 
 from assets.corpora import CORPORA, read_corpus
-from rnn_core import (
-    CheckpointError, DivergenceError, LIVE_FIELDS, TextError, TrainConfig, Trainer, char_label, load_text,
-)
-from rnn_core import limits
+from rnn_core import CheckpointError, LIVE_FIELDS, TextError, TrainConfig, Trainer, limits
 from rnn_core.cells import CELLS
-from rnn_core.checkpoint import load_trainer, to_bytes
 
 State = MutableMapping  # st.session_state or a dict
 
 DEFAULT_CORPUS = "prose"
 PROBE_DEFAULT_CHARS = 80     # default probe: the first 80 characters of the training text
 MAX_RUNS = 3                 # compare mode (issue 6) trains at most this many runs together
-PLAY_INTERVAL_S = 0.5        # seconds between Play ticks
-PLAY_BUDGET = 0.4            # share of a tick interval spent training
-PROGRESS_MIN_ITERS = 2000    # a click of more iterations shows a progress bar...
-PROGRESS_CHUNK_S = 0.25      # ...updated about this often (and interruptible there)
 RESET_FIELDS = ("cell", "hidden_size", "seq_length", "seed")  # need a new Trainer
 CELL_LABELS = {"rnn": "RNN (tanh, min-char-rnn)", "lstm": "LSTM", "gru": "GRU"}
 FIELD_LABELS = {"cell": "cell", "hidden_size": "hidden size", "seq_length": "sequence length", "seed": "seed"}
@@ -96,13 +91,6 @@ class Run:
         return f"{c.cell.upper()} H={c.hidden_size}"
 
 
-@dataclass
-class TrainOutcome:
-    iters: int = 0          # iterations the first run advanced (all runs move in lock step)
-    seconds: float = 0.0    # wall time inside Trainer.step, all runs
-    error: str | None = None
-
-
 # ---- notices -------------------------------------------------------------------------------
 def notify(ss: State, area: str, kind: str, message: str) -> None:
     """Queue a message ('error' | 'warning' | 'success' | 'info') for the panel of `area`."""
@@ -135,6 +123,20 @@ def init_state(ss: State) -> None:
             trainer = Trainer(text, TrainConfig())
             sync_widgets(ss, trainer.config)
         _install(ss, [Run(trainer, ss["corpus"])])
+
+
+def training_lock(ss: State) -> threading.RLock:
+    """The session's lock around every change to its runs' weights (train, compare's catch-up).
+
+    Streamlit's fast reruns (runner.fastReruns, on by default) start the next run of the script in a
+    new thread while the old one is still inside Trainer.step: the old run only stops at its next
+    st call. Without this lock a click during a Play tick trains the same runs from two threads at
+    once (seen in the browser: compare-mode runs a few iterations apart after Pause).
+    """
+    lock = ss.get("_train_lock")
+    if lock is None:
+        lock = ss.setdefault("_train_lock", threading.RLock())
+    return lock
 
 
 def runs(ss: State) -> list[Run]:
@@ -223,7 +225,7 @@ def default_probe_text(text: str) -> str:
 
 
 # ---- actions (callbacks) -------------------------------------------------------------------
-def _new_run(ss: State, text: str, source: str) -> Run:
+def new_run(ss: State, text: str, source: str) -> Run:
     """A fresh run on `text` with the sidebar's settings; replaces the session's runs."""
     run = Run(Trainer(text, config_from_widgets(ss)), source)  # raises before anything changes
     _install(ss, [run])
@@ -234,45 +236,12 @@ def switch_corpus(ss: State) -> None:
     """The corpus selector changed: start a new run on that text."""
     name = ss["corpus"]
     try:
-        _new_run(ss, corpus_text(ss, name), name)
+        new_run(ss, corpus_text(ss, name), name)
     except ValueError as err:
         ss["corpus"] = active_run(ss).source if active_run(ss).source in corpus_options(ss) else DEFAULT_CORPUS
         notify(ss, "data", "error", str(err))
         return
     notify(ss, "data", "success", f"New run on “{name}”.")
-
-
-def upload_text(ss: State) -> None:
-    """The text uploader changed: decode the file and start a new run on it (once per file)."""
-    file = ss.get("upload")
-    if file is None or _seen(ss, file):
-        return
-    label = f"📄 {file.name}"
-    try:
-        text = load_text(file.getvalue())
-        _new_run(ss, text, label)
-    except ValueError as err:
-        _file_error(ss, "upload", file, f"Could not use {file.name}: {err}")
-        return
-    ss["custom_text"] = (label, text)
-    ss["corpus"] = label
-    notify(ss, "data", "success", f"New run on {file.name}: {len(text):,} characters, "
-                                  f"{ss['trainer'].vocab.size} distinct.")
-
-
-def upload_checkpoint(ss: State) -> None:
-    """The checkpoint uploader changed: restore that run (once per file)."""
-    file = ss.get("checkpoint_upload")
-    if file is None or _seen(ss, file):
-        return
-    try:
-        trainer = load_trainer(file.getvalue())
-    except ValueError as err:
-        _file_error(ss, "checkpoint_upload", file, f"Could not load {file.name}: {err}")
-        return
-    restore(ss, trainer, f"💾 {file.name}")
-    notify(ss, "checkpoint", "success",
-           f"Restored {file.name}: iteration {trainer.iteration:,}, smooth loss {trainer.smooth_loss:.2f}.")
 
 
 def restore(ss: State, trainer: Trainer, label: str, run_id: str | None = None) -> None:
@@ -288,23 +257,6 @@ def restore(ss: State, trainer: Trainer, label: str, run_id: str | None = None) 
     sync_widgets(ss, trainer.config)
 
 
-def _file_error(ss: State, key: str, file, message: str) -> None:
-    ss.setdefault("file_errors", {})[key] = (_file_id(file), message)
-
-
-def file_error(ss: State, key: str) -> str | None:
-    """The error of the file still sitting in uploader `key`, if that file was refused."""
-    file = ss.get(key)
-    err = ss.get("file_errors", {}).get(key)
-    if file is None or err is None or err[0] != _file_id(file):
-        return None
-    return err[1]
-
-
-def _file_id(file) -> str:
-    return getattr(file, "file_id", None) or f"{file.name}:{file.size}"
-
-
 def add_run(ss: State, config: TrainConfig) -> Run:
     """Compare mode: another run on the active run's text, trained in lock step with the others.
 
@@ -316,15 +268,6 @@ def add_run(ss: State, config: TrainConfig) -> Run:
     run = Run(Trainer(base.trainer.text, config), base.source)
     ss["runs"] = ss["runs"] + [run]
     return run
-
-
-def _seen(ss: State, file) -> bool:
-    fid = _file_id(file)
-    seen = ss.setdefault("seen_uploads", set())
-    if fid in seen:
-        return True
-    seen.add(fid)
-    return False
 
 
 def apply_live_settings(ss: State) -> None:
@@ -361,126 +304,7 @@ def toggle_play(ss: State) -> None:
     ss["playing"] = not ss.get("playing", False)
 
 
-# ---- training ------------------------------------------------------------------------------
-def training_lock(ss: State) -> threading.RLock:
-    """The session's lock around every change to its runs' weights (train, compare's catch-up).
-
-    Streamlit's fast reruns (runner.fastReruns, on by default) start the next run of the script in a
-    new thread while the old one is still inside Trainer.step: the old run only stops at its next
-    st call. Without this lock a click during a Play tick trains the same runs from two threads at
-    once (seen in the browser: compare-mode runs a few iterations apart after Pause).
-    """
-    lock = ss.get("_train_lock")
-    if lock is None:
-        lock = ss.setdefault("_train_lock", threading.RLock())
-    return lock
-
-
-def train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = None) -> TrainOutcome:
-    """Advance every run by n iterations in lock step (details: _train), holding the training lock."""
-    with training_lock(ss):  # an older run of the script may still be training: wait for it
-        return _train(ss, n, on_progress)
-
-
-def _train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = None) -> TrainOutcome:
-    """Advance every run by n iterations in lock step.
-
-    With `on_progress`, the work is cut into chunks of about PROGRESS_CHUNK_S and
-    on_progress(done, n) is called after each (the page's progress bar; Streamlit may
-    stop the script there, between chunks, which leaves every run consistent).
-    A DivergenceError pauses Play, is kept in that run's `error` (shown until the run trains
-    again or is replaced) and returned as `error`; the other runs still finish that chunk
-    (see `step_group`), so they stay level.
-    """
-    n = max(0, min(int(n), limits.MAX_ITERS_PER_CLICK))
-    group = ss["runs"]
-    rate = ss.get("train_rate") or 0.0
-    chunk = n
-    if on_progress is not None:
-        chunk = max(1, min(n, int(rate * PROGRESS_CHUNK_S) if rate > 0 else 100))
-    out = TrainOutcome()
-    start = _lead(group)
-    done = 0
-    while done < n:
-        k = min(chunk, n - done)
-        t0 = time.perf_counter()
-        failed = step_group(group, k)
-        if failed:
-            out.error = "\n\n".join(run.error for run in failed)
-            ss["playing"] = False
-            out.seconds += time.perf_counter() - t0
-            break
-        dt = time.perf_counter() - t0
-        out.seconds += dt
-        done += k
-        if dt > 0:
-            ss["train_rate"] = k / dt
-        if on_progress is not None:
-            on_progress(done, n)
-    out.iters = _lead(group) - start
-    ss["last_train"] = {"iters": out.iters, "seconds": out.seconds}
-    return out
-
-
-def _lead(group: list[Run]) -> int:
-    live = [r.trainer.iteration for r in group if not r.needs_reset]
-    return max(live or [r.trainer.iteration for r in group])
-
-
-def step_group(group: list[Run], k: int) -> list[Run]:
-    """One lock-step chunk: every run that can train reaches the same iteration, lead + k.
-
-    Runs go one after the other; a run that diverges keeps its error and the others still take
-    their step, so they stay level (no "the runs before it already advanced" slip). A run that lags
-    (it diverged earlier, or was added late) catches up by at most k extra iterations per chunk.
-    A run whose divergence needs a Reset is left where it stopped while others can train; alone,
-    it is stepped again so the click reports why nothing moves. Returns the runs that diverged.
-    """
-    live = [r for r in group if not r.needs_reset] or list(group)
-    goal = max(r.trainer.iteration for r in live) + k
-    failed = []
-    for run in live:
-        need = min(goal - run.trainer.iteration, 2 * k)
-        if need <= 0:
-            continue
-        try:
-            run.trainer.step(need)
-            run.error, run.needs_reset = None, False
-        except DivergenceError as err:
-            run.needs_reset = bool(getattr(err, "needs_reset", False))
-            run.error = str(err)
-            failed.append(run)
-    if failed and len(group) > 1:  # name the run; the others are unaffected
-        from .compare import run_names  # (ui.compare builds on this module)
-        names = dict(zip(map(id, group), run_names([r.trainer.config for r in group])))
-        for run in failed:
-            run.error = f"{names[id(run)]}: {run.error} The other runs are unaffected."
-    return failed
-
-
-def train_click(ss: State, on_progress: Callable[[int, int], None] | None = None) -> TrainOutcome:
-    """The Train button: n_iters iterations, with a progress bar when the click is long."""
-    n = int(ss["n_iters"])
-    return train(ss, n, on_progress if n >= PROGRESS_MIN_ITERS else None)
-
-
-def play_batch(ss: State, interval: float = PLAY_INTERVAL_S) -> int:
-    """Iterations for one Play tick: about PLAY_BUDGET of the interval at the measured speed.
-
-    Not capped by n_iters (that is the Train button's): Play trains as fast as the machine allows
-    while the page stays responsive.
-    """
-    rate = ss.get("train_rate") or 0.0
-    want = int(rate * PLAY_BUDGET * interval) if rate > 0 else 20
-    return max(1, min(want, limits.MAX_ITERS_PER_CLICK))
-
-
-def tick(ss: State) -> TrainOutcome:
-    """One Play tick; on divergence Play stops (the message stays on the run: Run.error)."""
-    return train(ss, play_batch(ss))
-
-
-# ---- using the model -----------------------------------------------------------------------
+# ---- sampling ------------------------------------------------------------------------------
 def generate(ss: State) -> None:
     """Sample from the active run with the sampling widgets; the text lands in ss["sample"]."""
     tr = ss["trainer"]
@@ -497,41 +321,9 @@ def generate(ss: State) -> None:
     ss["sample_seed_char"] = seed_char
 
 
-@dataclass
-class ProbeInput:
-    text: str                 # what is probed: in-vocabulary characters only, at most MAX_PROBE_CHARS
-    dropped: list[str]        # distinct characters removed because the model has never seen them
-    truncated: bool
-
-
-def clean_probe_text(trainer: Trainer, raw: str) -> ProbeInput:
-    """Keep the characters the model knows, up to MAX_PROBE_CHARS."""
-    raw = raw or ""
-    unknown = trainer.vocab.unknown(raw) if raw else []
-    text = "".join(c for c in raw if c not in set(unknown)) if unknown else raw
-    truncated = len(text) > limits.MAX_PROBE_CHARS
-    return ProbeInput(text[: limits.MAX_PROBE_CHARS], unknown, truncated)
-
-
-def describe_chars(chars) -> str:
-    return ", ".join(f"‘{char_label(c)}’" for c in chars)
-
-
-def checkpoint_bytes(ss: State, trainer: Trainer) -> bytes:
-    """The run as .npz bytes, taken under the training lock so weights and counters agree."""
-    with training_lock(ss):
-        return to_bytes(trainer)
-
-
-def checkpoint_filename(run: Run) -> str:
-    src = "".join(c if c.isalnum() else "-" for c in run.source.lstrip("📄💾 ")).strip("-") or "run"
-    return f"char-rnn-{src}-{run.trainer.config.cell}-it{run.trainer.iteration}.npz"
-
-
 __all__ = [
-    "Run", "TrainOutcome", "ProbeInput", "WIDGET_DEFAULTS", "init_state", "active_run", "runs", "set_active",
+    "Run", "WIDGET_DEFAULTS", "init_state", "training_lock", "active_run", "runs", "set_active",
     "config_from_widgets", "sync_widgets", "pending_changes", "corpus_options", "corpus_text", "switch_corpus",
-    "upload_text", "upload_checkpoint", "restore", "add_run", "apply_live_settings", "reset", "toggle_play", "train",
-    "train_click", "play_batch", "tick", "generate", "clean_probe_text", "describe_chars", "notify",
-    "take_notices", "file_error", "checkpoint_bytes", "checkpoint_filename", "cell_options", "CheckpointError",
+    "new_run", "restore", "add_run", "apply_live_settings", "reset", "toggle_play",
+    "generate", "notify", "take_notices", "cell_options", "CheckpointError",
 ]
