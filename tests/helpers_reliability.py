@@ -1,7 +1,11 @@
-"""Shared by the reliability tests: a small trainer and an exact snapshot of its whole state."""
+"""Shared by the reliability tests: a small trainer, an exact snapshot of its whole state, and `refused`."""
 from __future__ import annotations
 
+import io
+import zipfile
+
 import numpy as np
+import pytest
 
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer
@@ -57,3 +61,25 @@ def assert_same(a: dict, b: dict) -> None:
                 assert np.array_equal(u, v), key
         else:
             assert x == y, key
+
+
+def refused(existing: Trainer, action, exc_type=ValueError, *words: str) -> str:
+    """Run `action`; it must raise `exc_type` (a ValueError) naming `words`; `existing` must not change."""
+    before = snapshot(existing)
+    with pytest.raises(exc_type) as info:
+        action()
+    assert isinstance(info.value, ValueError), f"{type(info.value).__name__} is not a ValueError"
+    message = str(info.value)
+    for word in words:
+        assert word.lower() in message.lower(), f"{word!r} not in {message!r}"
+    assert "Traceback" not in message and len(message) < 600
+    assert_same(before, snapshot(existing))
+    return message
+
+
+def zip_bytes() -> bytes:
+    """A zip archive holding one text file: neither a text upload nor a checkpoint."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("story.txt", "once upon a time " * 50)
+    return buf.getvalue()

@@ -2,7 +2,7 @@
 
 Each case: a clear message in the page (words a person can act on), no exception element, and the
 run that was there before untouched, bit for bit (tests/helpers_reliability.py). The engine-level
-twins of these cases are in tests/test_bad_input.py; links (?run=, ?ws=, settings) are in
+twins of these cases are in tests/test_bad_input_*.py; links (?run=, ?ws=, settings) are in
 tests/test_runs_app.py.
 
 A file over MAX_UPLOAD_MB never reaches the app: Streamlit's uploader refuses it in the browser

@@ -125,7 +125,7 @@ _TEMPERATURE = st.one_of(st.floats(min_value=0.0, max_value=1e308, exclude_min=T
 
 
 @PROPS
-@given(data=st.data(), length=st.integers(1, 250),  # the cap itself: test_bad_input
+@given(data=st.data(), length=st.integers(1, 250),  # the cap itself: test_bad_input_config
        temperature=_TEMPERATURE, top_k=st.one_of(st.none(), st.integers(1, 80)),
        seed=st.one_of(st.none(), st.integers(0, 2**64 - 1)), greedy=st.booleans())
 def test_sample_valid_args(data, length, temperature, top_k, seed, greedy):
