@@ -61,10 +61,15 @@ def save_trainer(tr, path, *, compress: bool = True) -> None:
     """Write atomically: a crash mid-save leaves any previous file at `path` intact."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, to_bytes(tr, compress=compress))
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, rename: readers see the old file or the new one, never half."""
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(to_bytes(tr, compress=compress))
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

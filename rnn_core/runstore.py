@@ -25,7 +25,6 @@ import math
 import os
 import re
 import secrets
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from .checkpoint import CheckpointError, load_trainer, save_trainer
+from .checkpoint import CheckpointError, atomic_write, load_trainer, save_trainer
 
 ENV_VAR = "CHAR_RNN_RUNS_DIR"
 SIDECAR_FORMAT = "char-rnn-playground-run/1"
@@ -142,7 +141,7 @@ class RunStore:
             "vocab_size": int(trainer.vocab.size),
             "meta": meta,
         }
-        _atomic_write(side, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+        atomic_write(side, json.dumps(record, ensure_ascii=False).encode("utf-8"))
         return _info_from_record(run_id, st.st_mtime, record)
 
     def load(self, run_id: str):
@@ -275,20 +274,6 @@ def _peek(npz: Path) -> dict:
             "cell": cfg["cell"], "hidden_size": cfg["hidden_size"], "seq_length": cfg["seq_length"],
             "vocab_size": int(z["vocab"].shape[0]),
         }
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Temp file in the same folder, fsync, rename: readers see the old file or the new one, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Autosaver:

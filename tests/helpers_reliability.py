@@ -1,9 +1,6 @@
 """Shared by the reliability tests: a small trainer, an exact snapshot of its whole state, and `refused`."""
 from __future__ import annotations
 
-import io
-import zipfile
-
 import numpy as np
 import pytest
 
@@ -64,7 +61,12 @@ def assert_same(a: dict, b: dict) -> None:
 
 
 def refused(existing: Trainer, action, exc_type=ValueError, *words: str) -> str:
-    """Run `action`; it must raise `exc_type` (a ValueError) naming `words`; `existing` must not change."""
+    """Run `action`; it must raise `exc_type` (a ValueError) naming `words`; `existing` must not change.
+
+    What every bad input a person can give the engine must do: a ValueError subclass whose message holds
+    the words a person needs to act on, and the trainer that existed before the failed action bit for bit
+    the same afterwards (the app keeps showing the run the visitor already had).
+    """
     before = snapshot(existing)
     with pytest.raises(exc_type) as info:
         action()
@@ -75,11 +77,3 @@ def refused(existing: Trainer, action, exc_type=ValueError, *words: str) -> str:
     assert "Traceback" not in message and len(message) < 600
     assert_same(before, snapshot(existing))
     return message
-
-
-def zip_bytes() -> bytes:
-    """A zip archive holding one text file: neither a text upload nor a checkpoint."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("story.txt", "once upon a time " * 50)
-    return buf.getvalue()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,33 +15,15 @@ from streamlit.testing.v1 import AppTest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer
 from rnn_core.checkpoint import load_trainer, to_bytes
+from tests.helpers_app import messages, session, train, trainer
 from ui import state, using
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def trainer(at: AppTest) -> Trainer:
-    return at.session_state["trainer"]
-
-
-def train(at: AppTest, n: int) -> None:
-    at.number_input(key="n_iters").set_value(n)
-    at.button(key="train").click()
-    at.run()
-    assert not at.exception, at.exception
-
-
-def messages(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
+    return session()
 
 
 def chart_ids(at: AppTest) -> list[str]:

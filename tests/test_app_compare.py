@@ -8,44 +8,25 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnn_core import TrainConfig, Trainer
+from tests.helpers_app import ok, session, small, train
 from ui import compare, state, training, using
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 H = 8
 
 
 @pytest.fixture
 def at() -> AppTest:
     """The page with small settings in the sidebar (applied by a Reset)."""
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.number_input(key="hidden_size").set_value(H)
-    app.number_input(key="seq_length").set_value(10)
-    app.run()
-    app.button(key="reset").click()
-    app.run()
-    assert not app.exception, app.exception
+    app = session()
+    small(app, hidden=H, seq=10)
     assert app.session_state["trainer"].config.hidden_size == H
     return app
-
-
-def ok(at: AppTest) -> AppTest:
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def train(at: AppTest, n: int) -> None:
-    at.number_input(key="n_iters").set_value(n)
-    at.button(key="train").click()
-    ok(at)
 
 
 def runs(at: AppTest) -> list[state.Run]:

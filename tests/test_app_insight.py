@@ -8,7 +8,6 @@ import html
 import json
 import math
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,38 +15,24 @@ from streamlit.testing.v1 import AppTest
 
 from rnn_core import analysis as A
 from rnn_core import char_label
+from tests.helpers_app import ok, session, train, trainer
 from ui import state
 from ui.panels import LOOK_INSIDE_TABS
 from ui.panels_insight import pick_unit_from_ranking
 from ui.panels_insight_loss import validation_plan
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 VIEWS = ["Hidden state & next character", "Neuron explorer", "Surprise", "Gradient flow", "Microscope: one step",
          "Samples over time"]
 
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    assert not app.exception, app.exception
-    return app
-
-
-def run(at: AppTest) -> None:
-    at.run()
-    assert not at.exception, at.exception
-
-
-def train(at: AppTest, n: int) -> None:
-    at.number_input(key="n_iters").set_value(n)
-    at.button(key="train").click()
-    run(at)
+    return session()
 
 
 def show(at: AppTest, view: str) -> None:
     at.segmented_control(key="look_inside").set_value(view)
-    run(at)
+    ok(at)
 
 
 def charts(at: AppTest) -> dict[str, dict]:
@@ -71,10 +56,6 @@ def values(trace: dict, axis: str) -> np.ndarray:
     return np.asarray(v, dtype=float)
 
 
-def tr(at: AppTest):
-    return at.session_state["trainer"]
-
-
 # --- the view selector ----------------------------------------------------------------------------
 
 def test_every_view_is_offered_and_only_the_chosen_one_runs(at):
@@ -91,7 +72,7 @@ def test_every_view_is_offered_and_only_the_chosen_one_runs(at):
 def test_neuron_explorer_ranks_units_and_the_selector_changes_the_strip(at):
     train(at, 200)
     show(at, "Neuron explorer")
-    t = tr(at)
+    t = trainer(at)
     pr = t.probe(at.session_state["probe_text"])
     ranking = A.rank_units(pr.hidden, A.text_features(pr.text))
     bars = charts(at)["unit_ranking"]["data"][0]
@@ -103,7 +84,7 @@ def test_neuron_explorer_ranks_units_and_the_selector_changes_the_strip(at):
 
     for unit in (5, 17):
         at.number_input(key="neuron").set_value(unit)
-        run(at)
+        ok(at)
         strip = htmls(at)[0]
         titles = re.findall(r'title="([^"]*)"', strip)
         assert len(titles) == len(pr.text)
@@ -128,10 +109,10 @@ def test_clicking_a_ranking_bar_selects_its_unit():
 def test_neuron_selector_is_clamped_after_a_reset_to_fewer_units(at):
     show(at, "Neuron explorer")
     at.number_input(key="neuron").set_value(90)
-    run(at)
+    ok(at)
     at.number_input(key="hidden_size").set_value(8)
     at.button(key="reset").click()
-    run(at)
+    ok(at)
     assert 0 <= at.session_state["neuron"] < 8 and at.number_input(key="neuron").max == 7
 
 
@@ -142,12 +123,12 @@ def test_lstm_shows_the_cell_state_strip_too(at):
     at.selectbox(key="cell").set_value("lstm")
     at.number_input(key="hidden_size").set_value(16)
     at.button(key="reset").click()
-    run(at)
+    ok(at)
     train(at, 30)
     show(at, "Neuron explorer")
     at.number_input(key="neuron").set_value(4)
-    run(at)
-    pr = tr(at).probe(at.session_state["probe_text"])
+    ok(at)
+    pr = trainer(at).probe(at.session_state["probe_text"])
     strips = htmls(at)
     assert len(strips) == 2
     cell = [float(s.rsplit("= ", 1)[1]) for s in re.findall(r'title="([^"]*)"', strips[1])]
@@ -160,9 +141,9 @@ def test_lstm_shows_the_cell_state_strip_too(at):
 def test_surprise_strip_shows_each_loss_and_the_top_guesses(at):
     train(at, 150)
     at.text_area(key="probe_text").set_value("the cat sat")
-    run(at)
+    ok(at)
     show(at, "Surprise")
-    t = tr(at)
+    t = trainer(at)
     pr = t.probe("the cat sat")
     loss, guesses = A.surprise(pr, t.vocab.chars)
     strip = html.unescape(htmls(at)[0])
@@ -179,7 +160,7 @@ def test_surprise_strip_shows_each_loss_and_the_top_guesses(at):
 # --- baselines and held-out loss on the loss chart ------------------------------------------------
 
 def test_loss_chart_draws_the_counting_baselines(at):
-    t = tr(at)
+    t = trainer(at)
     lines = {d["name"]: d for d in charts(at)["loss_chart"]["data"]}
     want = A.ngram_entropies(t.data, t.vocab.size)
     assert set(want) == {"unigram", "bigram", "trigram"}
@@ -188,18 +169,18 @@ def test_loss_chart_draws_the_counting_baselines(at):
         assert np.allclose(values(lines[name], "y"), nats_per_char * T, rtol=1e-6)  # nats per window
     assert "held-out" not in lines
     at.radio(key="unit").set_value("bits")
-    run(at)
+    ok(at)
     lines = {d["name"]: d for d in charts(at)["loss_chart"]["data"]}
     assert np.allclose(values(lines["bigram"], "y"), want["bigram"] / math.log(2), rtol=1e-6)
 
 
 def test_hold_out_adds_a_held_out_series_measured_every_k_iterations(at):
     at.checkbox(key="hold_out").set_value(True)
-    run(at)
+    ok(at)
     assert "validation hold-out **off → on**" in " ".join(str(w.value) for w in at.warning)
     at.button(key="reset").click()
-    run(at)
-    t = tr(at)
+    ok(at)
+    t = trainer(at)
     assert t.config.val_fraction == state.HOLD_OUT_FRACTION
     assert t.val_data.size == int(len(t.text) * state.HOLD_OUT_FRACTION) and len(t.data) + t.val_data.size == len(t.text)
     chars, every = validation_plan(t)
@@ -213,12 +194,12 @@ def test_hold_out_adds_a_held_out_series_measured_every_k_iterations(at):
     held = {d["name"]: d for d in charts(at)["loss_chart"]["data"]}["held-out"]
     assert list(values(held, "x").astype(int)) == [it for it, _ in expected] == [220, 520]
     assert np.allclose(values(held, "y"), [v * t.config.seq_length for _, v in expected], rtol=1e-6)
-    run(at)  # a rerun without training measures nothing new
+    ok(at)  # a rerun without training measures nothing new
     assert len(at.session_state["validation"][state.active_run(at.session_state).run_id]["its"]) == 2
     at.checkbox(key="hold_out").set_value(False)
     at.button(key="reset").click()
-    run(at)
-    assert tr(at).val_data.size == 0 and "held-out" not in {d["name"] for d in charts(at)["loss_chart"]["data"]}
+    ok(at)
+    assert trainer(at).val_data.size == 0 and "held-out" not in {d["name"] for d in charts(at)["loss_chart"]["data"]}
     assert at.session_state["validation"] == {}  # the old run's series is forgotten
 
 
@@ -239,7 +220,7 @@ def test_validation_plan_keeps_the_cost_a_small_share_of_training():
 def test_gradient_flow_shows_one_bar_per_step_and_the_clipped_share(at):
     train(at, 50)
     show(at, "Gradient flow")
-    t = tr(at)
+    t = trainer(at)
     g = A.gradient_flow(t)
     spec = charts(at)
     bars = spec["grad_flow"]["data"][0]
@@ -259,8 +240,8 @@ def test_microscope_shows_p_target_before_and_after_one_step(at):
     train(at, 40)
     show(at, "Microscope: one step")
     at.slider(key="micro_pos").set_value(3)
-    run(at)
-    t = tr(at)
+    ok(at)
+    t = trainer(at)
     params = t.model.flat.copy()
     m = A.microscope(t, 3)
     shown = metrics(at)
@@ -272,7 +253,7 @@ def test_microscope_shows_p_target_before_and_after_one_step(at):
     assert len(fig["data"]) == 6  # one-hot, h, h_prev, scores, probs, dL/dy
     assert "bias inside the recurrent product" in " ".join(str(c.value) for c in at.caption)
     at.radio(key="micro_update").set_value("trainer")
-    run(at)
+    ok(at)
     m2 = A.microscope(t, 3, update="trainer")
     assert metrics(at)["p(target) after one step"] == f"{m2['p_after']:.4f}"
     assert np.array_equal(t.model.flat, params) and t.iteration == 40
@@ -281,10 +262,10 @@ def test_microscope_shows_p_target_before_and_after_one_step(at):
 def test_microscope_position_is_clamped_after_a_shorter_window(at):
     show(at, "Microscope: one step")
     at.slider(key="micro_pos").set_value(20)
-    run(at)
+    ok(at)
     at.number_input(key="seq_length").set_value(10)
     at.button(key="reset").click()
-    run(at)
+    ok(at)
     assert at.session_state["micro_pos"] == 0 and at.slider(key="micro_pos").max == 9
 
 
@@ -293,15 +274,15 @@ def test_microscope_position_is_clamped_after_a_shorter_window(at):
 def test_sample_replay_shows_the_sample_of_the_chosen_iteration(at):
     at.number_input(key="hidden_size").set_value(8)
     at.button(key="reset").click()
-    run(at)
+    ok(at)
     train(at, 500)
     show(at, "Samples over time")
-    samples = dict(tr(at).samples)
+    samples = dict(trainer(at).samples)
     replay = at.select_slider(key="sample_replay")
     assert [int(o) for o in replay.options] == [100, 300, 500] and replay.value == 500
     assert "sample at iteration 500" in htmls(at)[0]
     at.select_slider(key="sample_replay").set_value(100)
-    run(at)
+    ok(at)
     body = htmls(at)[0]
     assert "sample at iteration 100" in body
     assert body.endswith("<br>".join(html.escape(line) for line in samples[100].split("\n")) + "</div>")
@@ -309,7 +290,7 @@ def test_sample_replay_shows_the_sample_of_the_chosen_iteration(at):
     train(at, 500)  # a new sample (iteration 1000) does not move a replay the person slid back
     assert at.select_slider(key="sample_replay").value == 100
     at.select_slider(key="sample_replay").set_value(1000)
-    run(at)
+    ok(at)
     train(at, 1000)  # ...but one left on the newest follows it
     assert at.select_slider(key="sample_replay").value == 2000
 
@@ -317,9 +298,9 @@ def test_sample_replay_shows_the_sample_of_the_chosen_iteration(at):
 def test_loss_chart_hover_shows_the_samples(at):
     at.number_input(key="hidden_size").set_value(8)
     at.button(key="reset").click()
-    run(at)
+    ok(at)
     train(at, 300)
     marks = {d["name"]: d for d in charts(at)["loss_chart"]["data"]}["samples"]
     assert list(values(marks, "x").astype(int)) == [100, 300]
-    first = tr(at).samples[0][1]
+    first = trainer(at).samples[0][1]
     assert html.escape(first[:20].split("\n")[0]) in marks["customdata"][0]

@@ -11,8 +11,6 @@ A file over MAX_UPLOAD_MB never reaches the app: Streamlit's uploader refuses it
 from __future__ import annotations
 
 import io
-import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,55 +18,27 @@ from streamlit.testing.v1 import AppTest
 
 from rnn_core import DivergenceError, limits
 from rnn_core.checkpoint import to_bytes
+from tests.helpers_app import messages, session, small, train
+from tests.helpers_app import trainer as tr  # `trainer` names the run under test in these tests
+from tests.helpers_files import npz, rewritten, zip_bytes
 from tests.helpers_reliability import assert_same, small_trainer, snapshot
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
-
-
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("story.txt", "a perfectly good text, but zipped")
-    return buf.getvalue()
-
-
-def _npz(**arrays) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
 
 
 def _ours_with(**changes) -> bytes:
     """A real checkpoint of a small run, with some arrays replaced."""
-    with np.load(io.BytesIO(to_bytes(small_trainer(5))), allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    arrays.update(changes)
-    return _npz(**arrays)
+    return rewritten(small_trainer(5), **changes)
 
 
 @pytest.fixture
 def at() -> AppTest:
     """A small run (H=8, T=10) trained 5 iterations, with a sample generated: something to keep."""
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.number_input(key="hidden_size").set_value(8)
-    app.number_input(key="seq_length").set_value(10)
-    app.button(key="reset").click()
-    app.run()
-    app.number_input(key="n_iters").set_value(5)
-    app.button(key="train").click()
-    app.run()
+    app = session(timeout=120)
+    small(app)
+    train(app, 5)
     assert not app.exception and app.session_state["trainer"].iteration == 5
     return app
-
-
-def tr(at: AppTest):
-    return at.session_state["trainer"]
-
-
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
 
 
 def untouched(at: AppTest, before: dict, trainer) -> None:
@@ -84,7 +54,7 @@ BAD_TEXTS = [
     ("blank.md", b"  \n\t\n ", ["empty"]),
     ("random.txt", np.random.default_rng(0).bytes(4096), ["binary", "NUL"]),
     ("photo.txt", PNG, ["PNG image"]),
-    ("archive.txt", _zip(), ["ZIP archive"]),
+    ("archive.txt", zip_bytes("a perfectly good text, but zipped"), ["ZIP archive"]),
     ("utf16.txt", "hello, world\n".encode("utf-16"), ["UTF-16", "UTF-8"]),
     ("utf16-nobom.txt", "hello, world\n".encode("utf-16-le"), ["UTF-16"]),
     ("latin1.md", "café crème brûlée".encode("latin-1"), ["not valid UTF-8", "Latin-1"]),
@@ -100,7 +70,7 @@ def test_a_bad_text_file_is_refused_with_a_reason_and_the_run_is_untouched(at, n
     trainer, before = tr(at), snapshot(tr(at))
     at.file_uploader(key="upload").set_value((name, data, "text/plain"))
     at.run()
-    shown = texts(at.error)
+    shown = messages(at.error)
     assert name in shown and "The current run is unchanged" in shown
     for w in words:
         assert w in shown, (w, shown)
@@ -109,7 +79,7 @@ def test_a_bad_text_file_is_refused_with_a_reason_and_the_run_is_untouched(at, n
     at.number_input(key="n_iters").set_value(3)  # the page goes on working, the reason stays shown
     at.button(key="train").click()
     at.run()
-    assert not at.exception and trainer.iteration == 8 and name in texts(at.error)
+    assert not at.exception and trainer.iteration == 8 and name in messages(at.error)
 
 
 # ---- the checkpoint uploader ---------------------------------------------------------------
@@ -117,8 +87,8 @@ BAD_CHECKPOINTS = [
     ("empty.npz", b"", ["not a checkpoint saved by the playground", "ZIP"]),
     ("notes.npz", b"just some text, renamed", ["not a checkpoint saved by the playground"]),
     ("half.npz", to_bytes(small_trainer(5))[:3000], ["damaged"]),
-    ("numbers.npz", _npz(a=np.arange(5), b=np.ones((3, 3))), ["not saved by the playground"]),
-    ("pickled.npz", _npz(obj=np.array([{"x": 1}], dtype=object)), ["pickled", "never loaded"]),
+    ("numbers.npz", npz(a=np.arange(5), b=np.ones((3, 3))), ["not saved by the playground"]),
+    ("pickled.npz", npz(obj=np.array([{"x": 1}], dtype=object)), ["pickled", "never loaded"]),
     ("pickled-inside.npz", _ours_with(config=np.array([{"x": 1}], dtype=object)), ["pickled"]),
     ("shapes.npz", _ours_with(**{"param/Wxh": np.zeros((16, 40))}), ["Wxh", "shape (16, 40)", "need (16, 52)"]),
     ("vocab.npz", None, ["does not match its vocabulary"]),
@@ -133,7 +103,7 @@ def test_a_bad_checkpoint_is_refused_with_a_reason_and_the_run_is_untouched(at, 
     trainer, before = tr(at), snapshot(tr(at))
     at.file_uploader(key="checkpoint_upload").set_value((name, data, "application/octet-stream"))
     at.run()
-    shown = texts(at.error)
+    shown = messages(at.error)
     assert f"Could not load {name}" in shown and "The current run is unchanged" in shown
     for w in words:
         assert w in shown, (w, shown)
@@ -145,14 +115,14 @@ def test_probe_text_outside_the_vocabulary_warns_and_leaves_the_run(at):
     trainer, before = tr(at), snapshot(tr(at))
     at.text_area(key="probe_text").set_value("the cat 🐈 sat on the mat ~ ∑ €")
     at.run()
-    warning = texts(at.warning)
+    warning = messages(at.warning)
     assert "training text never uses them" in warning
     for ch in ("🐈", "∑", "€"):
         assert f"‘{ch}’" in warning
     untouched(at, before, trainer)
     at.text_area(key="probe_text").set_value("🐈🐈")  # nothing left to probe
     at.run()
-    assert "Type a few characters" in texts(at.info)
+    assert "Type a few characters" in messages(at.info)
     untouched(at, before, trainer)
 
 
@@ -191,7 +161,7 @@ def test_sequence_longer_than_the_text_is_refused_on_reset(at):
     at.number_input(key="seq_length").set_value(limits.MAX_SEQ_LENGTH)
     at.button(key="reset").click()
     at.run()
-    shown = texts(at.error)
+    shown = messages(at.error)
     assert "Reset failed, the run is unchanged" in shown and "characters" in shown
     untouched(at, before, trainer)
 
@@ -232,12 +202,12 @@ def test_largest_learning_rate_without_clipping_diverges_with_a_reset_hint(at):
     at.run()
     at.run()  # Play ticks until the divergence pauses it
     assert not at.exception and not at.session_state["playing"]
-    shown = texts(at.error)
+    shown = messages(at.error)
     assert "diverged" in shown and "press **Reset**" in shown and "Play was paused" in shown
     assert tr(at) is trainer and np.isfinite(trainer.model.flat).all() and np.isfinite(trainer.history.loss).all()
     before = snapshot(trainer)
     at.run()  # nothing moves while paused; the message stays
-    assert "diverged" in texts(at.error)
+    assert "diverged" in messages(at.error)
     untouched(at, before, trainer)
     at.button(key="reset").click()
     at.run()
@@ -254,7 +224,7 @@ def test_an_overflowing_update_asks_for_a_lower_learning_rate_and_the_run_goes_o
     trainer.step = overflow
     at.button(key="train").click()
     at.run()
-    shown = texts(at.error)
+    shown = messages(at.error)
     assert "diverged" in shown and "lower the learning rate" in shown and "press **Reset**" not in shown
     untouched(at, before, trainer)
     trainer.step = real_step  # lower rate, train on: the same run continues and the message goes

@@ -1,8 +1,6 @@
 """Checkpoints that are not ours: foreign, damaged, pickled or oversized files are refused.
 
-Each case goes through `refused` (tests/helpers_reliability.py): a ValueError subclass whose message
-holds the words a person needs to act on, and the trainer that existed before the failed action bit
-for bit the same afterwards (the app keeps showing the run the visitor already had).
+Each case goes through `refused` (tests/helpers_reliability.py): a clear ValueError, the run untouched.
 """
 from __future__ import annotations
 
@@ -15,7 +13,8 @@ import pytest
 
 from rnn_core import CheckpointError, Trainer, limits
 from rnn_core.checkpoint import load_trainer, to_arrays, to_bytes
-from tests.helpers_reliability import assert_same, refused, small_trainer, snapshot, zip_bytes
+from tests.helpers_files import Payload, npz, rewritten, zip_bytes
+from tests.helpers_reliability import assert_same, refused, small_trainer, snapshot
 
 
 @pytest.fixture(scope="module")
@@ -26,37 +25,9 @@ def existing() -> Trainer:
 
 # ---- checkpoints that are not ours ----------------------------------------------------------
 
-def _npz(**arrays) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
-def _rewritten(tr: Trainer, **changes) -> bytes:
-    """A real checkpoint of `tr` with some arrays replaced (None: removed)."""
-    arrays = to_arrays(tr)
-    for key, value in changes.items():
-        key = key.replace("__", "/")
-        if value is None:
-            del arrays[key]
-        else:
-            arrays[key] = value
-    return _npz(**arrays)
-
-
-class Payload:
-    """Unpickling this creates a file: proof that a loader ran code from the checkpoint."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __reduce__(self):
-        return (open, (self.path, "w"))
-
-
 def test_the_pickle_payload_is_live(tmp_path):
     marker = tmp_path / "sanity"
-    with np.load(io.BytesIO(_npz(x=np.array([Payload(marker)], dtype=object))), allow_pickle=True) as z:
+    with np.load(io.BytesIO(npz(x=np.array([Payload(marker)], dtype=object))), allow_pickle=True) as z:
         z["x"]
     assert marker.exists()  # so the tests below would notice if the loader unpickled
 
@@ -65,9 +36,9 @@ def test_the_pickle_payload_is_live(tmp_path):
 def test_pickled_objects_are_never_loaded(existing, tmp_path, where):
     marker = tmp_path / "pwned"
     evil = np.array([Payload(marker)], dtype=object)
-    raw = {"alone": lambda: _npz(payload=evil),
-           "as config": lambda: _rewritten(existing, config=evil),
-           "extra key": lambda: _rewritten(existing, zzz=evil)}[where]()
+    raw = {"alone": lambda: npz(payload=evil),
+           "as config": lambda: rewritten(existing, config=evil),
+           "extra key": lambda: rewritten(existing, zzz=evil)}[where]()
     refused(existing, lambda: load_trainer(raw), CheckpointError, "pickled", "never loaded")
     assert not marker.exists()
 
@@ -116,31 +87,31 @@ def _cfg(tr: Trainer, **changes) -> np.ndarray:
 FOREIGN = {
     "not a zip": (lambda tr: b"hello, I am a text file", ["not a checkpoint"]),
     "empty file": (lambda tr: b"", ["not a checkpoint"]),
-    "someone else's npz": (lambda tr: _npz(weights=np.ones((3, 3)), bias=np.zeros(3)), ["not saved by the playground"]),
+    "someone else's npz": (lambda tr: npz(weights=np.ones((3, 3)), bias=np.zeros(3)), ["not saved by the playground"]),
     "a zip of text files": (lambda tr: zip_bytes(), ["not saved by the playground"]),
     "truncated": (lambda tr: to_bytes(tr)[: len(to_bytes(tr)) // 2], ["damaged"]),
-    "future format": (lambda tr: _rewritten(tr, format=np.array("char-rnn-playground/99")), ["format tag"]),
-    "missing params": (lambda tr: _rewritten(tr, param__Wxh=None), ["parameter names"]),
-    "Wxh one column too many": (lambda tr: _rewritten(tr, param__Wxh=np.zeros((16, tr.vocab.size + 1))),
+    "future format": (lambda tr: rewritten(tr, format=np.array("char-rnn-playground/99")), ["format tag"]),
+    "missing params": (lambda tr: rewritten(tr, param__Wxh=None), ["parameter names"]),
+    "Wxh one column too many": (lambda tr: rewritten(tr, param__Wxh=np.zeros((16, tr.vocab.size + 1))),
                                 ["'Wxh'", "vocabulary and settings need (16, "]),
-    "Why for another vocabulary": (lambda tr: _rewritten(tr, param__Why=np.zeros((tr.vocab.size - 3, 16))),
+    "Why for another vocabulary": (lambda tr: rewritten(tr, param__Why=np.zeros((tr.vocab.size - 3, 16))),
                                    ["'Why'", "shape"]),
-    "vocabulary grew, params did not": (lambda tr: _rewritten(tr, vocab=np.append(to_arrays(tr)["vocab"], 0x10FFFF)),
+    "vocabulary grew, params did not": (lambda tr: rewritten(tr, vocab=np.append(to_arrays(tr)["vocab"], 0x10FFFF)),
                                         ["vocabulary", "text"]),
-    "vocabulary shrank under the text": (lambda tr: _rewritten(tr, vocab=to_arrays(tr)["vocab"][:-5]),
+    "vocabulary shrank under the text": (lambda tr: rewritten(tr, vocab=to_arrays(tr)["vocab"][:-5]),
                                          ["text", "vocabulary"]),
-    "unsorted vocabulary": (lambda tr: _rewritten(tr, vocab=to_arrays(tr)["vocab"][::-1].copy()), ["sorted"]),
-    "optimizer state shape": (lambda tr: _rewritten(tr, optim__mem=np.zeros(7)), ["optimizer state", "shape"]),
-    "nan parameters": (lambda tr: _rewritten(tr, param__Whh=np.full((16, 16), np.nan)), ["'Whh'", "finite"]),
-    "integer parameters": (lambda tr: _rewritten(tr, param__bh=np.zeros(16, dtype=np.int64)), ["'bh'", "finite"]),
-    "hidden state shape": (lambda tr: _rewritten(tr, state=np.zeros(17)), ["hidden state", "shape"]),
-    "negative counters": (lambda tr: _rewritten(tr, counters=np.array([-1, 0, 0])), ["counters"]),
-    "nan smooth loss": (lambda tr: _rewritten(tr, smooth_loss=np.array(np.nan)), ["smoothed loss", "finite"]),
-    "history that does not fit": (lambda tr: _rewritten(tr, history_loss=np.zeros(3)), ["history"]),
-    "samples that do not fit": (lambda tr: _rewritten(tr, sample_its=np.arange(99)), ["samples"]),
-    "config not JSON": (lambda tr: _rewritten(tr, config=np.array("{hidden")), ["damaged"]),
-    "unknown setting": (lambda tr: _rewritten(tr, config=_cfg(tr, turbo=True)), ["settings"]),
-    "huge hidden size": (lambda tr: _rewritten(tr, config=_cfg(tr, hidden_size=10**9)),
+    "unsorted vocabulary": (lambda tr: rewritten(tr, vocab=to_arrays(tr)["vocab"][::-1].copy()), ["sorted"]),
+    "optimizer state shape": (lambda tr: rewritten(tr, optim__mem=np.zeros(7)), ["optimizer state", "shape"]),
+    "nan parameters": (lambda tr: rewritten(tr, param__Whh=np.full((16, 16), np.nan)), ["'Whh'", "finite"]),
+    "integer parameters": (lambda tr: rewritten(tr, param__bh=np.zeros(16, dtype=np.int64)), ["'bh'", "finite"]),
+    "hidden state shape": (lambda tr: rewritten(tr, state=np.zeros(17)), ["hidden state", "shape"]),
+    "negative counters": (lambda tr: rewritten(tr, counters=np.array([-1, 0, 0])), ["counters"]),
+    "nan smooth loss": (lambda tr: rewritten(tr, smooth_loss=np.array(np.nan)), ["smoothed loss", "finite"]),
+    "history that does not fit": (lambda tr: rewritten(tr, history_loss=np.zeros(3)), ["history"]),
+    "samples that do not fit": (lambda tr: rewritten(tr, sample_its=np.arange(99)), ["samples"]),
+    "config not JSON": (lambda tr: rewritten(tr, config=np.array("{hidden")), ["damaged"]),
+    "unknown setting": (lambda tr: rewritten(tr, config=_cfg(tr, turbo=True)), ["settings"]),
+    "huge hidden size": (lambda tr: rewritten(tr, config=_cfg(tr, hidden_size=10**9)),
                          ["hidden_size", str(limits.MAX_HIDDEN)]),
     "array header claiming 800 TB": (lambda tr: _lying_header(), ["far larger"]),
 }

@@ -1,8 +1,6 @@
 """Bad settings and requests a person can give the engine: extreme settings, sample requests, probe text.
 
-Each case goes through `refused` (tests/helpers_reliability.py): a ValueError subclass whose message
-holds the words a person needs to act on, and the trainer that existed before the failed action bit
-for bit the same afterwards (the app keeps showing the run the visitor already had).
+Each case goes through `refused` (tests/helpers_reliability.py): a clear ValueError, the run untouched.
 """
 from __future__ import annotations
 

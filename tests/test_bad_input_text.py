@@ -1,8 +1,6 @@
 """Bad text a person can give the engine: uploads that are not text, texts that cannot be trained on.
 
-Each case goes through `refused` (tests/helpers_reliability.py): a ValueError subclass whose message
-holds the words a person needs to act on, and the trainer that existed before the failed action bit
-for bit the same afterwards (the app keeps showing the run the visitor already had).
+Each case goes through `refused` (tests/helpers_reliability.py): a clear ValueError, the run untouched.
 """
 from __future__ import annotations
 
@@ -12,7 +10,8 @@ import numpy as np
 import pytest
 
 from rnn_core import TextError, TrainConfig, Trainer, Vocab, char_label, limits, load_text
-from tests.helpers_reliability import refused, small_trainer, zip_bytes
+from tests.helpers_files import zip_bytes
+from tests.helpers_reliability import refused, small_trainer
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from rnn_core import CheckpointError, TrainConfig, Trainer
 from rnn_core import checkpoint as ckpt
 from rnn_core.checkpoint import load_trainer, to_arrays
 from tests.helpers_engine import make_text
+from tests.helpers_files import Payload, npz, rewritten
 
 TEXT = make_text(2500, 35, seed=51)
 LR = {"adagrad": 0.1, "sgd": 0.05, "momentum": 0.02, "adam": 0.005}
@@ -112,22 +113,6 @@ def test_a_crash_mid_save_leaves_the_previous_file_intact(tmp_path, monkeypatch,
 
 # ---- crafted files -------------------------------------------------------------------------------
 
-class Payload:
-    """Unpickling this runs os.mkdir(marker): the proof that pickle executed code."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (os.mkdir, (self.marker,))
-
-
-def npz_bytes(arrays) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)                              # savez pickles object arrays
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def good():
     tr = Trainer(TEXT, TrainConfig(hidden_size=8, seq_length=10))
@@ -147,18 +132,8 @@ def test_pickled_objects_are_never_loaded(tmp_path, good, key):
     evil = np.array([Payload(marker)], dtype=object)
     arrays = {"x": evil} if key is None else {**to_arrays(good), key: evil}
     with pytest.raises(CheckpointError, match="pickle"):
-        load_trainer(npz_bytes(arrays))
+        load_trainer(npz(**arrays))
     assert not marker.exists()
-
-
-def _edit(good, **changes):
-    arrays = to_arrays(good)
-    for k, v in changes.items():
-        if v is None:
-            del arrays[k]
-        else:
-            arrays[k] = v
-    return npz_bytes(arrays)
 
 
 def _nan_whh(g):
@@ -172,31 +147,31 @@ CRAFTED = {
     "not a zip": (lambda g: b"hello, I am a text file", r"not a checkpoint"),
     "empty": (lambda g: b"", r"not a checkpoint"),
     "truncated": (lambda g: ckpt.to_bytes(g)[:300], r"damaged|not a \.npz"),
-    "random npz": (lambda g: npz_bytes({"x": np.arange(10)}), r"format tag"),
-    "wrong format tag": (lambda g: _edit(g, format=np.array("someone-else/3")), r"format tag"),
-    "missing param": (lambda g: _edit(g, **{"param/Why": None}), r"parameter names"),
-    "missing counters": (lambda g: _edit(g, counters=None), r"lacks 'counters'"),
-    "missing history": (lambda g: _edit(g, history_meta=None), r"damaged|history"),
-    "extra param": (lambda g: _edit(g, **{"param/W2": np.zeros(3)}), r"parameter names"),
-    "Wxh shape vs vocabulary": (lambda g: _edit(g, **{"param/Wxh": np.zeros((H_, g.vocab.size + 1))}),
+    "random npz": (lambda g: npz(x=np.arange(10)), r"format tag"),
+    "wrong format tag": (lambda g: rewritten(g, format=np.array("someone-else/3")), r"format tag"),
+    "missing param": (lambda g: rewritten(g, **{"param/Why": None}), r"parameter names"),
+    "missing counters": (lambda g: rewritten(g, counters=None), r"lacks 'counters'"),
+    "missing history": (lambda g: rewritten(g, history_meta=None), r"damaged|history"),
+    "extra param": (lambda g: rewritten(g, **{"param/W2": np.zeros(3)}), r"parameter names"),
+    "Wxh shape vs vocabulary": (lambda g: rewritten(g, **{"param/Wxh": np.zeros((H_, g.vocab.size + 1))}),
                                 r"'Wxh' has shape"),
-    "Why shape": (lambda g: _edit(g, **{"param/Why": np.zeros((g.vocab.size, H_ + 2))}), r"'Why' has shape"),
-    "optimizer state shape": (lambda g: _edit(g, **{"optim/mem": np.zeros(5)}), r"optimizer state 'mem' has shape"),
-    "NaN parameter": (lambda g: _edit(g, **{"param/Whh": _nan_whh(g)}), r"not all finite"),
-    "inf optimizer state": (lambda g: _edit(g, **{"optim/mem": np.full(g.model.flat.size, np.inf)}),
+    "Why shape": (lambda g: rewritten(g, **{"param/Why": np.zeros((g.vocab.size, H_ + 2))}), r"'Why' has shape"),
+    "optimizer state shape": (lambda g: rewritten(g, **{"optim/mem": np.zeros(5)}), r"optimizer state 'mem' has shape"),
+    "NaN parameter": (lambda g: rewritten(g, **{"param/Whh": _nan_whh(g)}), r"not all finite"),
+    "inf optimizer state": (lambda g: rewritten(g, **{"optim/mem": np.full(g.model.flat.size, np.inf)}),
                             r"not all finite"),
-    "integer params": (lambda g: _edit(g, **{"param/by": np.zeros(g.vocab.size, dtype=np.int64)}),
+    "integer params": (lambda g: rewritten(g, **{"param/by": np.zeros(g.vocab.size, dtype=np.int64)}),
                        r"not all finite"),
-    "hidden state shape": (lambda g: _edit(g, state=np.zeros(H_ + 1)), r"hidden state"),
-    "negative counters": (lambda g: _edit(g, counters=np.array([-1, 0, 0])), r"counters"),
-    "data beyond vocabulary": (lambda g: _edit(g, data=np.full(100, g.vocab.size, dtype=np.uint16)),
+    "hidden state shape": (lambda g: rewritten(g, state=np.zeros(H_ + 1)), r"hidden state"),
+    "negative counters": (lambda g: rewritten(g, counters=np.array([-1, 0, 0])), r"counters"),
+    "data beyond vocabulary": (lambda g: rewritten(g, data=np.full(100, g.vocab.size, dtype=np.uint16)),
                                r"text does not match"),
-    "vocabulary not sorted": (lambda g: _edit(g, vocab=to_arrays(g)["vocab"][::-1].copy()), r"sorted"),
-    "unknown setting": (lambda g: _edit(g, config=np.array('{"cell": "rnn", "layers": 3}')), r"settings"),
-    "invalid setting": (lambda g: _edit(g, config=np.array('{"cell": "rnn", "hidden_size": 0, "seq_length": 10}')),
+    "vocabulary not sorted": (lambda g: rewritten(g, vocab=to_arrays(g)["vocab"][::-1].copy()), r"sorted"),
+    "unknown setting": (lambda g: rewritten(g, config=np.array('{"cell": "rnn", "layers": 3}')), r"settings"),
+    "invalid setting": (lambda g: rewritten(g, config=np.array('{"cell": "rnn", "hidden_size": 0, "seq_length": 10}')),
                         r"hidden_size"),
-    "config not JSON": (lambda g: _edit(g, config=np.array("{not json")), r"damaged"),
-    "NaN smooth loss": (lambda g: _edit(g, smooth_loss=np.array(np.nan)), r"smoothed loss"),
+    "config not JSON": (lambda g: rewritten(g, config=np.array("{not json")), r"damaged"),
+    "NaN smooth loss": (lambda g: rewritten(g, smooth_loss=np.array(np.nan)), r"smoothed loss"),
 }
 
 
@@ -210,4 +185,4 @@ def test_crafted_or_damaged_files_raise_checkpoint_errors(good, case):
 
 def test_an_unedited_round_trip_loads(good):
     """The edits above are what fails, not the re-packing."""
-    assert_same_run(load_trainer(_edit(good)), good)
+    assert_same_run(load_trainer(rewritten(good)), good)

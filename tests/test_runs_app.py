@@ -6,7 +6,6 @@ same link opened after a server restart, does.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,10 +14,10 @@ from streamlit.testing.v1 import AppTest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer
 from rnn_core.runstore import Autosaver, RunStore
+from tests.helpers_app import click, messages, session, small, train, trainer
 from tests.helpers_reliability import assert_same, snapshot
 from ui import runs, share, state
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
 @pytest.fixture
@@ -27,43 +26,8 @@ def store(tmp_path, monkeypatch) -> RunStore:
     return RunStore(tmp_path)
 
 
-def session(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if query:
-        at.query_params.update(query)
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def trainer(at: AppTest) -> Trainer:
-    return at.session_state["trainer"]
-
-
 def run_id(at: AppTest) -> str:
     return at.session_state["runs"][at.session_state["active"]].run_id
-
-
-def click(at: AppTest, key: str) -> None:
-    at.button(key=key).click()
-    at.run()
-    assert not at.exception, at.exception
-
-
-def train(at: AppTest, n: int) -> None:
-    at.number_input(key="n_iters").set_value(n)
-    click(at, "train")
-
-
-def small(at: AppTest, hidden: int = 8, seq: int = 10) -> None:
-    """Reset to a small model: the tests stay fast."""
-    at.number_input(key="hidden_size").set_value(hidden)
-    at.number_input(key="seq_length").set_value(seq)
-    click(at, "reset")
-
-
-def texts(elements) -> str:
-    return "\n".join(str(e.value) for e in elements)
 
 
 def buttons(at: AppTest) -> set[str]:
@@ -109,7 +73,7 @@ def test_reload_restores_the_run_bit_for_bit_and_it_trains_on_identically(store)
     assert (ss["hidden_size"], ss["seq_length"], ss["optimizer"], ss["learning_rate"]) == (12, 15, "adam", 0.01)
     assert ss["corpus"] == "prose" and b.selectbox(key="corpus").options.count("prose") == 1
     assert not b.warning  # no pending settings: the widgets show the run's own
-    assert "Reopened saved run" in texts(b.success)
+    assert "Reopened saved run" in messages(b.success)
     assert {m.label: m.value for m in b.metric}["Iteration"] == "120"
     train(b, 9)  # goes on exactly as the original would have
     trainer(a).step(9)
@@ -151,7 +115,7 @@ def test_share_link_reproduces_the_settings_and_the_run_from_scratch(store):
 def test_share_link_with_bad_values_warns_and_uses_defaults(store):
     at = session({"corpus": "[evil](http://x.example)", "hidden_size": "abc", "learning_rate": "-1",
                   "seq_length": "12", "optimizer": "rmsprop"})
-    shown = texts(at.warning)
+    shown = messages(at.warning)
     warnings = shown.replace("\\", "")  # the page escapes markdown; read it as a person would
     assert "not built in" in warnings and "hidden_size='abc' was ignored" in warnings
     assert "learning_rate='-1' was ignored" in warnings and "optimizer='rmsprop' was ignored" in warnings
@@ -173,7 +137,7 @@ def test_run_wins_over_settings_in_the_same_link(store):
 
 def test_settings_link_that_cannot_train_on_its_corpus_warns(store):
     at = session({"corpus": "hello world", "seq_length": "150"})  # the text is 96 characters
-    assert "cannot train on" in texts(at.warning) and trainer(at).iteration == 0 and not at.exception
+    assert "cannot train on" in messages(at.warning) and trainer(at).iteration == 0 and not at.exception
 
 
 # ---- links that cannot be opened -----------------------------------------------------------
@@ -203,7 +167,7 @@ def test_a_link_to_a_run_that_cannot_be_opened_gives_a_notice_and_a_fresh_run(st
     elif case == "no_sidecar":  # owner unknown: never opened
         (store.root / f"{rid}.json").unlink()
     b = session({"ws": ws, "run": rid})
-    warning = texts(b.warning)
+    warning = messages(b.warning)
     assert words in warning and "A new run was started instead" in warning
     assert "<b>" not in warning and "](" not in warning
     assert trainer(b).iteration == 0 and run_id(b) != rid and not b.exception
@@ -213,7 +177,7 @@ def test_a_link_to_a_run_that_cannot_be_opened_gives_a_notice_and_a_fresh_run(st
 
 def test_an_invalid_workspace_in_the_link_gets_a_new_one(store):
     at = session({"ws": "../etc"})
-    assert "workspace id (ws) is not valid" in texts(at.warning)
+    assert "workspace id (ws) is not valid" in messages(at.warning)
     assert runs.valid_workspace_id(at.query_params["ws"]) and at.query_params["ws"] != "../etc"
 
 
@@ -226,14 +190,14 @@ def test_another_workspace_cannot_list_open_or_delete_my_runs(store):
     assert runs.list_runs(b.session_state) == [] and f"open_run_{rid}" not in buttons(b)
     assert "Your saved runs (0)" in [e.label for e in b.expander]
     c = session({"run": rid})  # my run's id without my ws: refused like a missing run
-    assert "no saved run" in texts(c.warning) and trainer(c).iteration == 0
+    assert "no saved run" in messages(c.warning) and trainer(c).iteration == 0
     other = {"ws": c.session_state["ws"]}  # the actions themselves refuse too (no button needed)
     state.init_state(other)
     assert runs.open_run(other, rid) is False and other["trainer"].iteration == 0
     assert runs.delete_run(other, rid) is False and store.exists(rid)
     assert "no such run" in other["notices"]["runs"][-1][1]
     d = session({"ws": "f" * 24, "run": rid})  # a made-up workspace: the same
-    assert "no saved run" in texts(d.warning)
+    assert "no saved run" in messages(d.warning)
     assert store.info(rid) == before  # nothing of A's was touched
     e = session({"ws": a.query_params["ws"]})  # A's link with ws: a deliberate share of the workspace
     assert [r.run_id for r in runs.list_runs(e.session_state)] == [rid]
@@ -252,13 +216,13 @@ def test_sidebar_opens_and_deletes_with_confirmation(store):
     assert run_id(at) == first and trainer(at).iteration == 6 and at.query_params["run"] == first
     assert store.info(second).iteration == 2
     click(at, f"delete_run_{second}")
-    assert "for good?" in texts(at.warning) and store.exists(second)
+    assert "for good?" in messages(at.warning) and store.exists(second)
     click(at, f"cancel_delete_{second}")
     assert store.exists(second) and f"confirm_delete_{second}" not in buttons(at)
     click(at, f"delete_run_{second}")
     click(at, f"confirm_delete_{second}")
     assert not store.exists(second) and f"open_run_{second}" not in buttons(at)
-    assert f"Deleted saved run {second}" in texts(at.success)
+    assert f"Deleted saved run {second}" in messages(at.success)
     assert at.button(key=f"delete_run_{first}").disabled  # the open run cannot be deleted...
     mine = {"ws": at.session_state["ws"]}  # ...and the action refuses it too
     state.init_state(mine)
@@ -276,7 +240,7 @@ def test_listing_shows_iteration_bits_per_char_cell_and_flags_a_damaged_run(stor
     click(at, "reset")
     store.path(rid).write_bytes(b"garbage")  # damaged on disk
     at.run()
-    assert "cannot be opened" in texts(at.markdown) and at.button(key=f"open_run_{rid}").disabled
+    assert "cannot be opened" in messages(at.markdown) and at.button(key=f"open_run_{rid}").disabled
     click(at, f"delete_run_{rid}")
     click(at, f"confirm_delete_{rid}")  # a damaged run can still be deleted
     assert not store.exists(rid)
@@ -292,7 +256,7 @@ def test_a_workspace_keeps_its_newest_runs(store, monkeypatch):
         ids.append(run_id(at))
         click(at, "reset")
     assert {r.run_id for r in store.list()} == set(ids[1:])
-    assert "keeps the 2 newest runs" in texts(at.info)
+    assert "keeps the 2 newest runs" in messages(at.info)
 
 
 # ---- autosave ------------------------------------------------------------------------------
@@ -340,13 +304,13 @@ def test_a_failed_save_warns_and_training_goes_on(store, tmp_path, monkeypatch):
     at = session()
     small(at)
     train(at, 5)
-    assert "Could not save this run" in texts(at.warning) and not at.exception
+    assert "Could not save this run" in messages(at.warning) and not at.exception
     assert trainer(at).iteration == 5 and "run" not in at.query_params
     train(at, 5)
     assert trainer(at).iteration == 10
     monkeypatch.setenv("CHAR_RNN_RUNS_DIR", str(store.root))  # the disk is back
     train(at, 1)
-    assert "Could not save" not in texts(at.warning) and store.info(run_id(at)).iteration == 11
+    assert "Could not save" not in messages(at.warning) and store.info(run_id(at)).iteration == 11
 
 
 # ---- pure helpers --------------------------------------------------------------------------

@@ -322,13 +322,10 @@ def generate_all(ss: State) -> None:
     """
     tr = ss["trainer"]
     seed_char = ss.get("seed_char") or tr.text[0]
-    top_k = int(ss.get("top_k") or 0)
     by_run = {}
     for run in state.runs(ss):
         try:
-            text = run.trainer.sample(seed_char, int(ss["sample_length"]), temperature=float(ss["temperature"]),
-                                      top_k=top_k if top_k > 0 else None, greedy=bool(ss.get("greedy")),
-                                      seed=int(ss.get("sample_seed", 0)))
+            text = state.sample_with_widgets(ss, run.trainer, seed_char)
         except ValueError as err:
             state.notify(ss, "sample", "error", str(err))
             return

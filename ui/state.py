@@ -305,15 +305,23 @@ def toggle_play(ss: State) -> None:
 
 
 # ---- sampling ------------------------------------------------------------------------------
+def sample_with_widgets(ss: State, trainer: Trainer, seed_char: str) -> str:
+    """`trainer`'s text after `seed_char` with the sampling widgets' length, temperature, top-k, greedy and seed.
+
+    Raises ValueError for a request the run refuses (e.g. a seed character it has never seen).
+    """
+    top_k = int(ss.get("top_k") or 0)
+    return trainer.sample(seed_char, int(ss["sample_length"]), temperature=float(ss["temperature"]),
+                          top_k=top_k if top_k > 0 else None, greedy=bool(ss.get("greedy")),
+                          seed=int(ss.get("sample_seed", 0)))
+
+
 def generate(ss: State) -> None:
     """Sample from the active run with the sampling widgets; the text lands in ss["sample"]."""
     tr = ss["trainer"]
     seed_char = ss.get("seed_char") or tr.text[0]
-    top_k = int(ss.get("top_k") or 0)
     try:
-        text = tr.sample(seed_char, int(ss["sample_length"]), temperature=float(ss["temperature"]),
-                         top_k=top_k if top_k > 0 else None, greedy=bool(ss.get("greedy")),
-                         seed=int(ss.get("sample_seed", 0)))
+        text = sample_with_widgets(ss, tr, seed_char)
     except ValueError as err:
         notify(ss, "sample", "error", str(err))
         return
@@ -325,5 +333,5 @@ __all__ = [
     "Run", "WIDGET_DEFAULTS", "init_state", "training_lock", "active_run", "runs", "set_active",
     "config_from_widgets", "sync_widgets", "pending_changes", "corpus_options", "corpus_text", "switch_corpus",
     "new_run", "restore", "add_run", "apply_live_settings", "reset", "toggle_play",
-    "generate", "notify", "take_notices", "cell_options", "CheckpointError",
+    "sample_with_widgets", "generate", "notify", "take_notices", "cell_options", "CheckpointError",
 ]

@@ -13,7 +13,7 @@ from typing import Callable
 
 from rnn_core import DivergenceError, limits
 
-from .compare import run_names
+from .compare import lead_iteration, run_names
 from .state import Run, State, training_lock
 
 PLAY_INTERVAL_S = 0.5        # seconds between Play ticks
@@ -52,7 +52,7 @@ def _train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = N
     if on_progress is not None:
         chunk = max(1, min(n, int(rate * PROGRESS_CHUNK_S) if rate > 0 else 100))
     out = TrainOutcome()
-    start = _lead(group)
+    start = lead_iteration(group)
     done = 0
     while done < n:
         k = min(chunk, n - done)
@@ -70,14 +70,9 @@ def _train(ss: State, n: int, on_progress: Callable[[int, int], None] | None = N
             ss["train_rate"] = k / dt
         if on_progress is not None:
             on_progress(done, n)
-    out.iters = _lead(group) - start
+    out.iters = lead_iteration(group) - start
     ss["last_train"] = {"iters": out.iters, "seconds": out.seconds}
     return out
-
-
-def _lead(group: list[Run]) -> int:
-    live = [r.trainer.iteration for r in group if not r.needs_reset]
-    return max(live or [r.trainer.iteration for r in group])
 
 
 def step_group(group: list[Run], k: int) -> list[Run]:
