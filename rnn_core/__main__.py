@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import CheckpointError, DivergenceError, TrainConfig, Trainer, load_text
+from . import DivergenceError, TrainConfig, Trainer, load_text
 
 
 def _train(args) -> int:

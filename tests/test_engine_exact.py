@@ -11,7 +11,7 @@ import pytest
 
 from rnn_core import DivergenceError, TrainConfig, Trainer
 from rnn_core.history import LossHistory
-from tests.helpers_engine import make_text, naive_from_trainer, params_copy
+from tests.helpers_engine import make_text, naive_from_trainer
 from tests.helpers_reliability import assert_same, snapshot
 
 LONG = make_text(4000, 50, seed=11)   # 4 KB, 50 distinct characters (300 x 25 chars: wraps once)

@@ -179,7 +179,7 @@ def add_current(ss: State) -> None:
                      "instead: it begins every run from iteration 0.")
         return
     try:
-        run = state.add_run(ss, state.config_from_widgets(ss))
+        state.add_run(ss, state.config_from_widgets(ss))
     except ValueError as err:
         state.notify(ss, "compare", "error", f"Could not add the run: {err}")
         return

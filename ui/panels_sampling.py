@@ -8,7 +8,7 @@ import streamlit as st
 from rnn_core import analysis as A
 from rnn_core import char_label, limits
 
-from . import compare, state
+from . import compare
 from .figures_insight import sample_html
 from .panels_common import show_notices
 
