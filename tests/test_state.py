@@ -112,11 +112,13 @@ def test_play_batch_aims_at_a_share_of_the_interval_whatever_n_iters():
     assert training.play_batch(ss) == 1
 
 
-def test_toggle_play():
+def test_play_and_pause_are_idempotent():
     ss = small_session()
-    state.toggle_play(ss)
+    state.set_playing(ss, True)
+    state.set_playing(ss, True)  # the same click delivered twice stays "playing"
     assert ss["playing"] is True
-    state.toggle_play(ss)
+    state.set_playing(ss, False)
+    state.set_playing(ss, False)
     assert ss["playing"] is False
 
 

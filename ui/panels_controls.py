@@ -23,7 +23,7 @@ def render_controls(ss) -> None:
     clicked = cols[1].button("Train", key="train", type="primary", icon=":material/fast_forward:",
                              width="stretch", help="Run the iterations above once.")
     cols[2].button("Pause" if playing else "Play", key="play", icon=":material/pause:" if playing else ":material/play_arrow:",
-                   on_click=state.toggle_play, args=(ss,), width="stretch",
+                   on_click=state.set_playing, args=(ss, not playing), width="stretch",
                    help="Keep training until you press Pause, as fast as the machine allows: each batch takes "
                         "about 40% of the time between redraws of the charts (the iterations box is for Train only).")
     cols[3].button("Reset & apply" if pending else "Reset", key="reset", icon=":material/restart_alt:",

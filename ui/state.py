@@ -300,8 +300,10 @@ def reset(ss: State) -> None:
     _install(ss, new_runs, ss["active"])
 
 
-def toggle_play(ss: State) -> None:
-    ss["playing"] = not ss.get("playing", False)
+def set_playing(ss: State, playing: bool) -> None:
+    """Play/Pause sets the state its label promised rather than toggling: if the browser delivers one
+    click twice (a click racing a Play tick's rerun), Pause still means paused."""
+    ss["playing"] = bool(playing)
 
 
 # ---- sampling ------------------------------------------------------------------------------
@@ -332,6 +334,6 @@ def generate(ss: State) -> None:
 __all__ = [
     "Run", "WIDGET_DEFAULTS", "init_state", "training_lock", "active_run", "runs", "set_active",
     "config_from_widgets", "sync_widgets", "pending_changes", "corpus_options", "corpus_text", "switch_corpus",
-    "new_run", "restore", "add_run", "apply_live_settings", "reset", "toggle_play",
+    "new_run", "restore", "add_run", "apply_live_settings", "reset", "set_playing",
     "sample_with_widgets", "generate", "notify", "take_notices", "cell_options", "CheckpointError",
 ]
