@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from .helpers import (
     as_number, assert_no_console_errors, assert_no_exception, click_button, expect_rerun, open_app,
-    read_metric, screenshot_dir, set_number_input, set_slider, widget,
+    read_metric, save_screenshot, screenshot_dir, set_number_input, set_slider, widget,
 )
 
 TRAIN_CLICKS = 3
@@ -66,6 +66,10 @@ def test_every_insight_view_shows_real_values(app_server, page):
     for _ in range(TRAIN_CLICKS):
         click_button(page, "train")
     assert read_metric(page, "Iteration") == f"{TRAIN_CLICKS * ITERS_PER_CLICK:,}"
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # no tooltip of the Train button
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(300)
+    save_screenshot(page, "page")  # the README's picture of the whole page
 
     # Baselines and held-out loss on the loss chart.
     loss = widget(page, "loss_chart")
