@@ -20,7 +20,8 @@ def clean_probe_text(trainer: Trainer, raw: str) -> ProbeInput:
     """Keep the characters the model knows, up to MAX_PROBE_CHARS."""
     raw = raw or ""
     unknown = trainer.vocab.unknown(raw) if raw else []
-    text = "".join(c for c in raw if c not in set(unknown)) if unknown else raw
+    drop = set(unknown)  # built once, not once per character
+    text = "".join(c for c in raw if c not in drop) if drop else raw
     truncated = len(text) > limits.MAX_PROBE_CHARS
     return ProbeInput(text[: limits.MAX_PROBE_CHARS], unknown, truncated)
 
