@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import limits
+
 
 class LossHistory:
     def __init__(self, cap: int = 100_000):
-        if cap < 4 or cap % 2:
-            raise ValueError("History cap must be an even number >= 4.")
+        if not isinstance(cap, (int, np.integer)) or isinstance(cap, bool) or cap < 4 or cap % 2 \
+                or cap > limits.MAX_HISTORY_ROWS:
+            raise ValueError(f"History cap must be an even number from 4 to {limits.MAX_HISTORY_ROWS:,}, not {cap!r}.")
         self.cap = cap
         self._it = np.zeros(cap, dtype=np.int64)
         self._loss = np.zeros(cap)

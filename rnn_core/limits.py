@@ -13,3 +13,11 @@ MAX_ITERS_PER_CLICK = 10_000 # iterations one Train click may ask for
 MAX_SAMPLE_LENGTH = 5_000    # characters one Generate may ask for
 MAX_PROBE_CHARS = 400        # characters shown in the hidden-state heatmap
 MAX_CHECKPOINT_MB = 256      # unpacked size of a checkpoint (the largest real one, LSTM H=512 V=512 Adam + 5M chars, is ~70 MB); stops zip bombs
+MAX_RECORDED_SAMPLES = 200   # samples a run keeps while training (thinned evenly beyond this)
+MAX_RECORDED_SAMPLE_CHARS = MAX_SAMPLE_LENGTH  # characters of one recorded sample (the trainer records 201)
+MAX_HISTORY_ROWS = 100_000   # rows of loss history (3 * 8 bytes each: 2.4 MB); older rows merge in pairs
+MAX_CONFIG_JSON_CHARS = 4_096  # a checkpoint's settings as JSON (a real one is ~250 characters)
+MAX_CONFIG_JSON_DEPTH = 4    # bracket nesting of those settings (a real one is flat: depth 1)
+MAX_STORE_MB = 2_048         # the run folder as a whole, all workspaces together; the oldest idle runs go first
+MAX_STORE_RUNS = 2_000       # runs in the run folder, all workspaces together
+STORE_IDLE_SECONDS = 60      # a run saved this recently is in use (Play autosaves every 5 s) and never evicted

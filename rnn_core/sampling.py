@@ -60,11 +60,25 @@ def check_sample_args(vocab: Vocab, prime: str, length: int, temperature: float,
     if missing:
         names = ", ".join(repr(char_label(c)) for c in missing[:10])
         raise ValueError(f"The seed {names} is not in the vocabulary of this text; pick a character the text contains.")
-    if not isinstance(length, (int, np.integer)) or length < 1:
+    if not isinstance(length, (int, np.integer)) or isinstance(length, bool) or length < 1:
         raise ValueError(f"The sample length must be a whole number of at least 1, not {length!r}.")
     if length > limits.MAX_SAMPLE_LENGTH:
         raise ValueError(f"The sample length is capped at {limits.MAX_SAMPLE_LENGTH:,} characters.")
-    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
+    if isinstance(temperature, bool) or not (isinstance(temperature, (int, float, np.integer, np.floating))
+                                             and math.isfinite(temperature) and temperature > 0):
         raise ValueError(f"The temperature must be a number above 0 (1.0 samples the model as is), not {temperature!r}.")
-    if top_k is not None and (not isinstance(top_k, (int, np.integer)) or top_k < 1):
+    if top_k is not None and (not isinstance(top_k, (int, np.integer)) or isinstance(top_k, bool) or top_k < 1):
         raise ValueError(f"top_k must be a whole number of at least 1 (or None for no cut), not {top_k!r}.")
+
+
+def check_state(state, state_size: int) -> np.ndarray:
+    """A starting state given by a caller, as a float copy: the right shape and all finite, or a ValueError."""
+    arr = np.asarray(state)
+    if arr.shape != (state_size,):
+        raise ValueError(f"The starting state must have shape ({state_size},), not {arr.shape}.")
+    if arr.dtype.kind not in "fiu":
+        raise ValueError(f"The starting state must hold numbers, not {arr.dtype} values.")
+    arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("The starting state holds NaN or infinite values; pass a finite state (or none to start from zeros).")
+    return arr

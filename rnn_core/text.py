@@ -75,6 +75,11 @@ def load_text(raw: bytes, *, max_chars: int = limits.MAX_TEXT_CHARS) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
+        if raw[err.start] == 0xED and err.start + 1 < len(raw) and 0xA0 <= raw[err.start + 1] <= 0xBF:
+            raise TextError(
+                f"The file encodes a lone surrogate (U+D800–U+DFFF) at offset {err.start}, which UTF-8 does not allow "
+                "(it was probably written as CESU-8 or by a program with a bug). Re-save it as UTF-8 and upload again."
+            ) from None
         raise TextError(
             f"The file is not valid UTF-8 (byte 0x{raw[err.start]:02x} at offset {err.start}). "
             "It may be Latin-1 or Windows-1252: re-save it as UTF-8 and upload again."
@@ -105,6 +110,7 @@ class Vocab:
     @classmethod
     def from_text(cls, text: str, *, max_size: int = limits.MAX_VOCAB) -> "Vocab":
         codes = _distinct(_codepoints(text))
+        _refuse_surrogates(codes, "The text")
         if len(codes) > max_size:
             raise TextError(
                 f"The text uses {len(codes):,} distinct characters; the limit is {max_size}. "
@@ -118,6 +124,7 @@ class Vocab:
         codes = np.array([ord(c) for c in chars], dtype=np.int64)
         if len(set(chars)) != len(chars) or np.any(np.diff(codes) <= 0):
             raise TextError("A vocabulary must be distinct characters in sorted order.")
+        _refuse_surrogates(codes, "The vocabulary")
         return cls(chars, codes)
 
     @property
@@ -158,6 +165,15 @@ class Vocab:
 
     def decode(self, ids) -> str:
         return "".join(self.chars[i] for i in np.asarray(ids, dtype=np.int64).ravel())
+
+
+def _refuse_surrogates(codes: np.ndarray, what: str) -> None:
+    """Sorted distinct code points: a lone surrogate (possible in a Python str) cannot be encoded as UTF-8,
+    so a run holding one could be neither shown nor saved."""
+    bad = codes[(codes >= 0xD800) & (codes <= 0xDFFF)]
+    if bad.size:
+        raise TextError(f"{what} contains U+{int(bad[0]):04X}, a lone surrogate that UTF-8 cannot encode (a broken "
+                        "character, often from a bad copy or conversion). Remove it and try again.")
 
 
 def _looks_utf16(raw: bytes) -> bool:

@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from . import limits
+from . import checkpoint_io, limits
 from .cells import CELLS
 from .history import LossHistory
 from .model import Model, softmax
 from .optim import OPTIMIZERS, DivergenceError, make_optimizer
-from .sampling import check_sample_args, sample_ids
+from .sampling import check_sample_args, check_state, sample_ids
 from .text import TextError, Vocab
 
 LIVE_FIELDS = ("learning_rate", "optimizer", "clip")  # may change mid-run; the rest needs a reset
@@ -80,9 +80,9 @@ class Trainer:
 
     SAMPLE_LENGTH = 200
     EARLY_SAMPLES = (100, 300, 500)  # as in Karpathy's blog, before the regular cadence
-    MAX_SAMPLES = 200
+    MAX_SAMPLES = limits.MAX_RECORDED_SAMPLES
 
-    def __init__(self, text: str, config: TrainConfig | None = None, *, history_cap: int = 100_000):
+    def __init__(self, text: str, config: TrainConfig | None = None, *, history_cap: int = limits.MAX_HISTORY_ROWS):
         config = config or TrainConfig()
         config.validate()
         if not isinstance(text, str):
@@ -151,7 +151,7 @@ class Trainer:
         Raises DivergenceError at the first non-finite loss or update; the iterations before
         it are kept (history and all), the bad one leaves no trace.
         """
-        if not isinstance(n, (int, np.integer)) or n < 0:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise ValueError(f"The number of iterations must be a whole number >= 0, not {n!r}.")
         cfg = self.config
         T, N = cfg.seq_length, len(self.data)
@@ -234,8 +234,8 @@ class Trainer:
         check_sample_args(self.vocab, seed_char, length, temperature, top_k)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
             raise ValueError(f"The sample seed must be a whole number >= 0 (or empty for a random one), not {seed!r}.")
-        if state is not None and np.shape(state) != (self.model.state_size,):
-            raise ValueError(f"The starting state must have shape ({self.model.state_size},), not {np.shape(state)}.")
+        if state is not None:
+            state = check_state(state, self.model.state_size)
         ids = sample_ids(self.model, self.vocab.encode(seed_char), int(length), temperature=float(temperature),
                          top_k=top_k, greedy=greedy, rng=np.random.default_rng(seed), state=state)
         return self.vocab.decode(ids)
@@ -256,13 +256,11 @@ class Trainer:
 
     # ---- checkpoints ---------------------------------------------------------------------
     def save(self, path) -> None:
-        from .checkpoint import save_trainer
-        save_trainer(self, path)
+        checkpoint_io.save_trainer(self, path)
 
     @classmethod
     def load(cls, path) -> "Trainer":
-        from .checkpoint import load_trainer
-        return load_trainer(path)
+        return checkpoint_io.load(path, cls, TrainConfig)
 
     def config_dict(self) -> dict:
         return asdict(self.config)

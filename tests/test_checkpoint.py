@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rnn_core import CheckpointError, TrainConfig, Trainer
-from rnn_core import checkpoint as ckpt
+from rnn_core import checkpoint_io as ckpt  # where saving lives (checkpoint re-exports it)
 from rnn_core.checkpoint import load_trainer, to_arrays
 from tests.helpers_engine import make_text
 from tests.helpers_files import Payload, npz, rewritten

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import rnn_core.checkpoint as checkpoint
+import rnn_core.checkpoint_io as checkpoint  # where saving lives
 import rnn_core.runstore as runstore
 from rnn_core import CheckpointError, Trainer
 from rnn_core.cells import CELLS
