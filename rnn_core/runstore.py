@@ -5,6 +5,10 @@ Each run is two files named by its id:
     <id>.json   a small sidecar for listings: iteration, smooth loss, cell, sizes, and the
                 caller's `meta` (e.g. {"corpus": "prose", "title": ...}); also written atomically
 
+Runs of many visitors share the folder; each run's meta names its workspace ("ws"), and a
+per-workspace index plus a global quota (rnn_core.runindex) keep `list(workspace=...)` and the
+folder's size independent of how many other workspaces there are.
+
 Listing reads only the sidecars. The sidecar records the size and mtime of the .npz it
 describes; when they disagree (a crash between the two writes, a file copied in by hand)
 or the sidecar is missing or unreadable, the listing peeks at the few small arrays it
@@ -26,13 +30,16 @@ import os
 import re
 import secrets
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from .checkpoint import CheckpointError, atomic_write, load_trainer, save_trainer
+from . import runindex
+from .checkpoint import CheckpointError, atomic_write, load_trainer, to_bytes
+from .runindex import RunStoreFull, workspace_key
 
 ENV_VAR = "CHAR_RNN_RUNS_DIR"
 SIDECAR_FORMAT = "char-rnn-playground-run/1"
@@ -101,6 +108,7 @@ class RunStore:
 
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root) if root is not None else default_root()
+        self._index = runindex.Index(self.root)
 
     # ---- paths --------------------------------------------------------------------------
     def _check(self, run_id) -> str:
@@ -119,29 +127,43 @@ class RunStore:
         return valid_run_id(run_id) and self.path(run_id).is_file()
 
     def save(self, run_id: str, trainer, meta: dict | None = None) -> RunInfo:
-        """Write the run (atomically, both files). `meta=None` keeps the meta saved before."""
+        """Write the run (atomically, both files). `meta=None` keeps the meta saved before.
+
+        Room is made first: idle runs of any workspace are evicted, oldest first, until the folder
+        fits its quota with this run in it; RunStoreFull (a ValueError) if it cannot, nothing written.
+        """
         npz, side = self.path(run_id), self._sidecar(run_id)
-        if meta is None:
-            meta = self._read_sidecar(side).get("meta", {}) if side.is_file() else {}
-        meta = _checked_meta(meta)
+        old = self._read_sidecar(side) if side.is_file() else {}
+        meta = _checked_meta(old.get("meta", {}) if meta is None else meta)
+        data = to_bytes(trainer, compress=False)  # an autosave must be quick; disk is cheap
         self.root.mkdir(parents=True, exist_ok=True)
-        save_trainer(trainer, npz, compress=False)  # an autosave must be quick; disk is cheap
-        st = npz.stat()
-        cfg = trainer.config
-        record = {
-            "format": SIDECAR_FORMAT,
-            "run_id": run_id,
-            "npz_size": st.st_size,
-            "npz_mtime_ns": st.st_mtime_ns,
-            "iteration": int(trainer.iteration),
-            "smooth_loss": float(trainer.smooth_loss),
-            "cell": cfg.cell,
-            "hidden_size": int(cfg.hidden_size),
-            "seq_length": int(cfg.seq_length),
-            "vocab_size": int(trainer.vocab.size),
-            "meta": meta,
-        }
-        atomic_write(side, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+        with self._index.lock():  # one writer at a time: the quota's arithmetic and the index stay true
+            self._ensure_index()
+            runs = runindex.scan(self.root, valid_run_id)
+            for gone in runindex.to_evict(runs, len(data), keep=run_id):
+                self._delete(gone)
+            self._sweep_temp_files()
+            atomic_write(npz, data)
+            st = npz.stat()
+            cfg = trainer.config
+            record = {
+                "format": SIDECAR_FORMAT,
+                "run_id": run_id,
+                "npz_size": st.st_size,
+                "npz_mtime_ns": st.st_mtime_ns,
+                "iteration": int(trainer.iteration),
+                "smooth_loss": float(trainer.smooth_loss),
+                "cell": cfg.cell,
+                "hidden_size": int(cfg.hidden_size),
+                "seq_length": int(cfg.seq_length),
+                "vocab_size": int(trainer.vocab.size),
+                "meta": meta,
+            }
+            atomic_write(side, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+            ws, was = workspace_key(meta), workspace_key(old.get("meta", {}))
+            self._index.add(ws, run_id)
+            if was != ws:
+                self._index.remove(was, run_id)
         return _info_from_record(run_id, st.st_mtime, record)
 
     def load(self, run_id: str):
@@ -164,10 +186,16 @@ class RunStore:
             raise RunNotFound(f"There is no saved run {run_id!r}.") from None
         return self._info(run_id, st)
 
-    def list(self) -> list[RunInfo]:
-        """Every run in the folder, newest first; unreadable ones carry an `error`."""
+    def list(self, workspace: str | None = None) -> list[RunInfo]:
+        """Runs newest first; unreadable ones carry an `error`.
+
+        With `workspace`: only the runs whose meta names it, read through its index, so the cost
+        does not grow with other workspaces' runs. Without: every run in the folder (a full scan).
+        """
         if not self.root.is_dir():
             return []
+        if workspace is not None:
+            return self._list_workspace(workspace)
         self._sweep_temp_files()
         runs = []
         for npz in self.root.glob("*.npz"):
@@ -182,15 +210,47 @@ class RunStore:
         runs.sort(key=lambda r: (-r.modified, r.run_id))
         return runs
 
+    def _list_workspace(self, ws: str) -> list[RunInfo]:
+        if workspace_key({"ws": ws}) != ws:
+            return []  # not a name any run could be indexed under
+        if not self._index.migrated():
+            with self._index.lock():
+                self._ensure_index()
+        runs = []
+        for run_id in self._index.ids(ws):
+            if not valid_run_id(run_id):
+                continue
+            try:
+                st = self.path(run_id).stat()
+            except FileNotFoundError:
+                self._index.remove(ws, run_id)  # the run was deleted; its marker stayed behind
+                continue
+            info = self._info(run_id, st)
+            if info.meta.get("ws") != ws:
+                if self._sidecar(run_id).is_file():  # the run moved to another workspace
+                    self._index.remove(ws, run_id)
+                continue
+            runs.append(info)
+        runs.sort(key=lambda r: (-r.modified, r.run_id))
+        return runs
+
     def delete(self, run_id: str) -> bool:
         """Remove the run's files; False if there was nothing to remove."""
+        self._check(run_id)
+        with self._index.lock() if self.root.is_dir() else _nothing():
+            return self._delete(run_id)
+
+    def _delete(self, run_id: str) -> bool:
+        side = self._sidecar(run_id)
+        ws = workspace_key(self._read_sidecar(side).get("meta", {})) if side.is_file() else None
         removed = False
-        for p in (self.path(run_id), self._sidecar(run_id)):
+        for p in (self.path(run_id), side):
             try:
                 p.unlink()
                 removed = True
             except FileNotFoundError:
                 pass
+        self._index.remove(ws, run_id)
         return removed
 
     def prune(self, keep: int) -> list[str]:
@@ -203,6 +263,16 @@ class RunStore:
         return gone
 
     # ---- internals ----------------------------------------------------------------------
+    def _ensure_index(self) -> None:
+        """Index, once, the runs saved before the index existed (call under the lock); idempotent."""
+        if self._index.migrated():
+            return
+        if self.root.is_dir():
+            for side in self.root.glob("*.json"):
+                if valid_run_id(side.stem) and self.path(side.stem).is_file():
+                    self._index.add(workspace_key(self._read_sidecar(side).get("meta", {})), side.stem)
+        self._index.mark_migrated()
+
     def _info(self, run_id: str, st: os.stat_result) -> RunInfo:
         side = self._sidecar(run_id)
         record = self._read_sidecar(side) if side.is_file() else {}
@@ -276,6 +346,11 @@ def _peek(npz: Path) -> dict:
         }
 
 
+@contextmanager
+def _nothing():
+    yield
+
+
 class Autosaver:
     """When to save: on demand always, while training at most every `interval` seconds.
 
@@ -306,5 +381,5 @@ class Autosaver:
         return True
 
 
-__all__ = ["Autosaver", "ENV_VAR", "InvalidRunId", "RunInfo", "RunNotFound", "RunStore", "default_root",
+__all__ = ["Autosaver", "ENV_VAR", "InvalidRunId", "RunInfo", "RunNotFound", "RunStore", "RunStoreFull", "default_root",
            "new_run_id", "valid_run_id"]

@@ -31,7 +31,8 @@ def store(tmp_path, monkeypatch) -> RunStore:
 
 
 def _files(root: Path) -> list[str]:
-    return sorted(p.name for p in root.iterdir()) if root.exists() else []
+    """The runs' own files (the index folder, .index, is bookkeeping: tests/test_runstore_quota.py)."""
+    return sorted(p.name for p in root.iterdir() if p.name != ".index") if root.exists() else []
 
 
 # ---- location -------------------------------------------------------------------------------
