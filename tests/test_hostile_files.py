@@ -36,7 +36,6 @@ def _refused(raw: bytes, monkeypatch, *words, peak_mb: float = 5, unpacked_mb: f
     return message
 
 
-
 def test_deeply_nested_settings_json(run, monkeypatch):
     # 4,011 characters (within the size cap), nested 2,001 deep: json.loads alone would raise RecursionError.
     cfg = '{"cell": ' + "[" * 2000 + "]" * 2000 + "}"
@@ -88,7 +87,7 @@ def test_a_lone_surrogate_in_a_recorded_sample(run, monkeypatch):
     _refused(raw, monkeypatch, "surrogate")
 
 
-def test_the_settings_may_not_claim_a_history_or_state_of_another_shape(run, monkeypatch):
+def test_a_state_array_far_larger_than_the_settings_need(run, monkeypatch):
     raw = crafted(run, state=Zeros("<f8", (16, 2**20)))  # 128 MB of "state"
     _refused(raw, monkeypatch, "hidden state has shape (16, 1048576)", "expected (16,)")
 
