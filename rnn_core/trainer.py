@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -263,9 +263,6 @@ class Trainer:
     def load(cls, path) -> "Trainer":
         from .checkpoint import load_trainer
         return load_trainer(path)
-
-    def config_dict(self) -> dict:
-        return asdict(self.config)
 
 
 __all__ = ["TrainConfig", "Trainer", "Probe", "DivergenceError", "softmax", "LIVE_FIELDS"]
