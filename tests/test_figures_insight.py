@@ -11,7 +11,7 @@ import pytest
 from rnn_core import TrainConfig, Trainer
 from rnn_core import analysis as A
 from rnn_core.cells import CELLS
-from ui.figures_insight import (
+from ui.figures.insight import (
     clipped_share_figure,
     microscope_figure,
     neuron_strip_html,

@@ -295,7 +295,8 @@ def test_upload_text_switches_vocabulary_and_png_is_refused(app_server, page, tm
 
 # --------------------------------------------------------------------------- 5. sampling
 def test_generate_shows_seed_then_requested_length(app_server, page):
-    from ui import state  # the page's own actions, run here without Streamlit as the oracle
+    from ui.session import compare, state  # the page's own actions, run here without Streamlit as the oracle
+    from ui.session.session import session_of
 
     open_app(page, app_server)
     seed_char, temperature, length = "e", 0.5, 60
@@ -321,8 +322,8 @@ def test_generate_shows_seed_then_requested_length(app_server, page):
     ss: dict = {}
     state.init_state(ss)
     ss.update(seed_char=seed_char, temperature=temperature, sample_length=length)
-    state.generate(ss)
-    assert shown == ss["sample_seed_char"] + ss["sample"]
+    compare.generate_all(ss)
+    assert shown == session_of(ss).sample_seed_char + session_of(ss).sample
     assert_no_exception(page)
     assert_no_console_errors(page)
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from rnn_core import Trainer, char_label, limits
 from rnn_core.checkpoint import to_bytes
 
-from .state import Run, State, training_lock
+from .session import Run, Session
 
 
 @dataclass
@@ -30,16 +30,15 @@ def describe_chars(chars) -> str:
     return ", ".join(f"‘{char_label(c)}’" for c in chars)
 
 
-def checkpoint_bytes(ss: State, trainer: Trainer) -> bytes:
+def checkpoint_bytes(sess: Session, trainer: Trainer) -> bytes:
     """The run as .npz bytes, taken under the training lock so weights and counters agree."""
-    with training_lock(ss):
+    with sess.lock:
         return to_bytes(trainer)
 
 
 def checkpoint_filename(run: Run) -> str:
     src = "".join(c if c.isalnum() else "-" for c in run.source.lstrip("📄💾 ")).strip("-") or "run"
     return f"char-rnn-{src}-{run.trainer.config.cell}-it{run.trainer.iteration}.npz"
-
 
 
 __all__ = ["ProbeInput", "clean_probe_text", "describe_chars", "checkpoint_bytes", "checkpoint_filename"]

@@ -4,28 +4,36 @@ from __future__ import annotations
 import streamlit as st
 
 from rnn_core import limits
+from rnn_core.cells import CELLS
 from rnn_core.optim import OPTIMIZERS
 
-from . import state
-from .panels_common import show_notices
+from ..session import state
+from ..session.session import session_of
+from ..session.widgets import HOLD_OUT_FRACTION, cell_options
+from .common import show_notices
 
-CELL_CHOICES = {"rnn": "RNN: tanh cell (min-char-rnn)", "lstm": "LSTM: gated, with a cell state",
-                "gru": "GRU: gated, lighter than LSTM"}
-CELL_HELP = ("The recurrent unit that carries memory from one character to the next. **RNN**: one tanh layer, "
-             "h = tanh(Wxh x + Whh h + bh), as in min-char-rnn; its gradients fade over long distances. **LSTM**: "
-             "a separate cell state c with input, forget and output gates deciding what to write, keep and show; "
-             "remembers longer, about 4x the recurrent weights, slower per iteration. **GRU**: update and reset "
-             "gates on a single state; 3x the weights, between the two. Applies on Reset.")
+
+def cell_help() -> str:
+    """The cell selector's help: one sentence or two per registered cell, from the cell itself."""
+    parts = [f"**{name.upper()}**: {getattr(cls, 'help', '')}" for name, cls in CELLS.items()]
+    return ("The recurrent unit that carries memory from one character to the next. " + " ".join(parts)
+            + " Applies on Reset.")
+
+
+def cell_label(name: str) -> str:
+    return getattr(CELLS.get(name), "label", name.upper())
+
+
 OPTIMIZER_LABELS = {"adagrad": "Adagrad (min-char-rnn)", "sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
 
 
 def render_settings(ss) -> None:
     st.subheader("Model", help="Changing these needs a new model: they apply when you press Reset.")
     st.caption(":material/pending: **Applies on Reset** (the current model keeps training until then).")
-    cells = state.cell_options()
-    st.selectbox("Cell", cells, key="cell", format_func=lambda c: CELL_CHOICES.get(c, c.upper()), help=CELL_HELP)
-    if ss.get("cell") != ss["trainer"].config.cell:
-        st.caption(f":material/pending: The model is still a {ss['trainer'].config.cell.upper()}: the "
+    model_cell = session_of(ss).trainer.config.cell
+    st.selectbox("Cell", cell_options(), key="cell", format_func=cell_label, help=cell_help())
+    if ss.get("cell") != model_cell:
+        st.caption(f":material/pending: The model is still a {model_cell.upper()}: the "
                    f"{str(ss['cell']).upper()} starts when you press **Reset & apply** (or **Add a run** under "
                    "Compare runs, to train both side by side).")
     st.number_input(f"Hidden units H (1–{limits.MAX_HIDDEN})", min_value=1, max_value=limits.MAX_HIDDEN, step=10,
@@ -35,7 +43,7 @@ def render_settings(ss) -> None:
                     help="Characters per training window: backpropagation goes back this many steps.")
     st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed",
                     help="The random initial weights come from this seed: the same seed, the same run.")
-    st.checkbox(f"Hold out the last {state.HOLD_OUT_FRACTION:.0%} of the text", key="hold_out",
+    st.checkbox(f"Hold out the last {HOLD_OUT_FRACTION:.0%} of the text", key="hold_out",
                 help="The model never trains on the end of the text; the loss chart adds its loss there "
                      "(held-out), every few iterations. Training loss below held-out loss means memorising.")
 

@@ -1,6 +1,6 @@
-"""Text with each character's background colored by a value, as an HTML snippet.
+"""Characters as HTML: one glyph per character, and text with each character's background coloured.
 
-Like the neuron pictures in Karpathy, Johnson & Fei-Fei, "Visualizing and
+The strips are like the neuron pictures in Karpathy, Johnson & Fei-Fei, "Visualizing and
 Understanding Recurrent Networks": blue for negative, white for zero, red for
 positive (diverging), or white to orange-red for a per-character loss (sequential).
 """
@@ -10,8 +10,6 @@ import html
 from typing import Sequence
 
 import numpy as np
-
-from rnn_core.text import char_label
 
 _WHITE = (255, 255, 255)
 _RED = (214, 39, 40)
@@ -48,13 +46,16 @@ def _color(value: float, vmin: float, vmax: float, cmap: str) -> tuple[str, floa
     return _mix(end, t), t
 
 
-def _shown(ch: str) -> str:
-    """What the strip prints for one char: itself, '⏎' for a newline, a label for control chars."""
+def glyph(ch: str, *, keep_blanks: bool = False) -> str:
+    """One character as one visible glyph: newline ⏎, space ␣, tab ⇥, another control character ·.
+
+    `keep_blanks`: space and tab stay themselves (running text, where ␣ between words would distract).
+    """
     if ch == "\n":
         return "⏎"
-    if ch in " \t" or ch.isprintable():
-        return ch
-    return char_label(ch)
+    if ch in " \t":
+        return ch if keep_blanks else {" ": "␣", "\t": "⇥"}[ch]
+    return ch if ch.isprintable() else "·"
 
 
 def char_strip_html(
@@ -93,8 +94,43 @@ def char_strip_html(
             tip = str(titles[i])
         tip = html.escape(tip, quote=True).replace("\n", "&#10;")
         attr = f' style="{style}"' if style else ""
-        parts.append(f'<span{attr} title="{tip}">{html.escape(_shown(ch), quote=False)}</span>')
+        parts.append(f'<span{attr} title="{tip}">{html.escape(glyph(ch, keep_blanks=True), quote=False)}</span>')
         if ch == "\n":
             parts.append("<br>")
     parts.append("</div>")
     return "".join(parts)
+
+
+_MONO_BOX = ("font-family:monospace;font-size:15px;background:#f6f6f8;border-radius:6px;"
+             "word-break:break-all")
+
+
+def context_html(text: str, pos: int, width: int = 48) -> str:
+    """The probe text up to `pos` (the last `width` chars), the char at pos framed, the true next in red."""
+    start = max(0, pos + 1 - width)
+    seen = "".join("⏎" if c == "\n" else c for c in text[start:pos])
+    cur = glyph(text[pos])
+    nxt = glyph(text[pos + 1]) if pos + 1 < len(text) else ""
+    return (
+        f'<div style="{_MONO_BOX};padding:8px 10px;white-space:pre-wrap">'
+        f'<span style="color:#888">{"…" if start else ""}{html.escape(seen)}</span>'
+        f'<span style="outline:1.5px solid #222;background:#fff">{html.escape(cur)}</span>'
+        f'<span style="color:#d62728;font-weight:bold"> → {html.escape(nxt) or "(end)"}</span></div>'
+    )
+
+
+def window_html(chars: str, pos: int | None = None) -> str:
+    """A training window's characters; with `pos`, the input there framed green, the target (pos + 1) red."""
+    cells = []
+    for t, ch in enumerate(chars):
+        shown = html.escape(glyph(ch))
+        style = ""
+        if pos is not None and t == pos:
+            style = "outline:2px solid #2ca02c;background:#eaf6ea"
+        elif pos is not None and t == pos + 1:
+            style = "outline:2px solid #d62728;background:#fbeaea"
+        cells.append(f'<span style="{style}">{shown}</span>' if style else shown)
+    return f'<div style="{_MONO_BOX};padding:6px 10px;letter-spacing:1px">{"".join(cells)}</div>'
+
+
+__all__ = ["glyph", "char_strip_html", "context_html", "window_html"]

@@ -13,14 +13,14 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures_base import PALETTE, REFERENCE_COLOR, base_layout, compact_int, f32
+from .base import PALETTE, REFERENCE_COLOR, base_layout, color, compact_int, f32
 
 LN2 = math.log(2.0)
-UNITS = ("nats", "bits")
 _UNIT_SHORT = {"nats": "nats/seq", "bits": "bits/char"}
 _BASELINE_DASHES = ("dot", "dashdot", "longdash", "longdashdot")
 _MAX_SAMPLE_MARKERS = 40
 _MAX_SAMPLE_HOVER_CHARS = 160
+CURVE_POINTS = 1500  # points per loss curve the chart sends for ALL runs of a group together
 
 
 def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -193,3 +193,41 @@ def _hover_text(sample: str) -> str:
     s = sample[:_MAX_SAMPLE_HOVER_CHARS] + ("…" if len(sample) > _MAX_SAMPLE_HOVER_CHARS else "")
     lines = [html.escape(line) for line in s.split("\n")]
     return "⏎<br>".join(lines)
+
+
+def run_curves(histories: Sequence, labels: Sequence[str], active: int = 0) -> list[LossSeries]:
+    """One LossSeries per run (each a History: iterations, loss, smooth), in its own colour, the ACTIVE first.
+
+    loss_figure puts the sample-hover markers on its first series, and the samples passed with it are
+    the active run's; `legend_order` keeps the legend in the runs' own order.
+    """
+    n = len(histories)
+    series = [_thinned(labels[i], h, color(i), n) for i, h in enumerate(histories)]
+    return [series[active]] + series[:active] + series[active + 1:] if 0 < active < n else series
+
+
+def _thinned(name: str, history, colour: str, n_runs: int) -> LossSeries:
+    """A run's curve; with several runs, thinned first so the chart's payload does not grow with them.
+
+    loss_figure keeps at most 1,500 points per curve (min-max decimation); three runs would send three
+    times one run's bytes. Here each run keeps ~CURVE_POINTS / n_runs points per curve: the union of
+    the min-max picks of its raw and its smooth loss, so spikes survive on both.
+    """
+    its, loss, smooth = history.iterations, history.loss, history.smooth
+    per_run = max(2, CURVE_POINTS // n_runs // 2)  # the union below is at most twice this
+    if n_runs > 1 and len(its) > 2 * per_run:
+        pos = np.arange(len(its))
+        keep = np.union1d(downsample(pos, loss, per_run)[0], downsample(pos, smooth, per_run)[0])
+        its, loss, smooth = its[keep], loss[keep], smooth[keep]
+    return LossSeries(name, its, loss, smooth, color=colour)
+
+
+def legend_order(fig: go.Figure, names: Sequence[str]) -> None:
+    """Keep the legend in the runs' order (`names`) whichever run is drawn first."""
+    if len(names) < 2:
+        return
+    rank = {n: i for i, n in enumerate(names)}
+    for trace in fig.data:
+        group = getattr(trace, "legendgroup", None)
+        if group in rank:
+            trace.legendrank = 100 + rank[group]

@@ -1,10 +1,10 @@
-"""What the hidden-state heatmap can show: h for every cell, and for the gated cells the LSTM cell
-state c, the gates and the candidate (`Trainer.probe(text).extras`, each (T, H)). No Streamlit.
+"""What the hidden-state heatmap can show: h for every cell, and what the cell lists in its `views`
+(the keys of `Trainer.probe(text).extras`, each (T, H)), read from the cell registry. No Streamlit.
 
-Colour ranges:
-    h, candidate   tanh outputs: the diverging scale on [-1, 1], red +1, blue -1
-    gates          sigmoid outputs: a sequential scale on [0, 1], dark = closed (0), yellow = open (1)
-    c (LSTM)       not squashed: it grows past ±1 as the cell learns (prose, H=100, 300 iterations:
+Colour ranges, by the View's kind:
+    tanh        (h, candidates) the diverging scale on [-1, 1], red +1, blue -1
+    gate        sigmoid outputs: a sequential scale on [0, 1], dark = closed (0), yellow = open (1)
+    unbounded   (the LSTM's cell state c) not squashed: it grows past ±1 as the cell learns (prose, H=100, 300 iterations:
                    median |c| 0.6, 95th percentile 6.4, max 14). The diverging scale is SCALED to ±m,
                    m = the 95th percentile of |c| on the probe text rounded up to a readable number and
                    never below 1; the few values beyond m are drawn at the ends of the scale (the hover
@@ -18,32 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-HIDDEN = "hidden"
+from rnn_core.cell_views import HIDDEN, View
+from rnn_core.cells import CELLS
+
 DIVERGING = "RdBu"
 # hidden_heatmap reverses its colour scale (so that RdBu reads red = +1); "_r" undoes that for the
 # gates, which then run dark purple (0, closed) -> yellow (1, open).
 GATE_SCALE = "Viridis_r"
 C_PERCENTILE = 95.0  # at most ~5% of the cells saturate; at 99 a couple of runaway units set the range
-
-# extras key -> (label, what it is, for the caption)
-_LSTM = {
-    HIDDEN: ("hidden state h", "h = o · tanh(c): what the output layer reads"),
-    "cell": ("cell state c", "the long-term memory: f keeps part of the old c, i writes part of the candidate g"),
-    "input gate": ("input gate i", "how much of the candidate g is written into the cell state"),
-    "forget gate": ("forget gate f", "how much of the old cell state is kept (its bias starts at 1, so "
-                                     "the cell remembers by default)"),
-    "output gate": ("output gate o", "how much of tanh(c) shows in h"),
-    "candidate": ("candidate g", "the new content proposed at each step"),
-}
-_GRU = {
-    HIDDEN: ("hidden state h", "h = (1 − z) · n + z · h_prev: what the output layer reads"),
-    "update gate": ("update gate z", "how much of the old h is kept (1) instead of the candidate (0)"),
-    "reset gate": ("reset gate r", "how much of the old h the candidate gets to see"),
-    "candidate": ("candidate n", "the new state proposed at each step"),
-}
-_RNN = {HIDDEN: ("hidden state h", "h = tanh(Wxh x + Whh h_prev + bh)")}
-_BY_CELL = {"rnn": _RNN, "lstm": _LSTM, "gru": _GRU}
-
 
 @dataclass
 class HeatmapView:
@@ -61,18 +43,23 @@ class HeatmapView:
         return "Hidden state" if self.key == HIDDEN else self.label[:1].upper() + self.label[1:]
 
 
+def _views(cell: str) -> dict[str, View]:
+    return getattr(CELLS.get(cell), "views", {})
+
+
+def view_of(cell: str, key: str) -> View:
+    """The cell's own description of `key`; an extra it does not describe is shown as a tanh value."""
+    return _views(cell).get(key) or View(key, "", "tanh")
+
+
 def options(cell: str, extras) -> list[str]:
     """The views this cell offers, h first: HIDDEN, then the probe extras in the cell's order."""
-    known = _BY_CELL.get(cell, {})
+    known = _views(cell)
     return [HIDDEN] + [k for k in known if k in extras and k != HIDDEN] + [k for k in extras if k not in known]
 
 
 def label(cell: str, key: str) -> str:
-    return _BY_CELL.get(cell, {}).get(key, (key, ""))[0]
-
-
-def is_gate(key: str) -> bool:
-    return key.endswith("gate")
+    return view_of(cell, key).label
 
 
 def _nice_up(q: float) -> float:
@@ -86,7 +73,7 @@ def _nice_up(q: float) -> float:
 
 def build(cell: str, key: str, hidden: np.ndarray, extras) -> HeatmapView:
     """The array, colour range and caption of view `key` (HIDDEN, or a key of `extras`)."""
-    name, meaning = _BY_CELL.get(cell, {}).get(key, (key, ""))
+    name, meaning, kind = view_of(cell, key)
     lead = f"**{name[:1].upper()}{name[1:]}**" + (f": {meaning}. " if meaning else ". ")
     if key == HIDDEN:
         values = np.asarray(hidden)
@@ -95,16 +82,16 @@ def build(cell: str, key: str, hidden: np.ndarray, extras) -> HeatmapView:
     else:
         raise ValueError(f"The {cell.upper()} cell has no {key!r} to show; "
                          f"choose one of {', '.join(options(cell, extras))}.")
-    if is_gate(key):
+    if kind == "gate":
         return HeatmapView(key, name, values, 0.0, 1.0, GATE_SCALE,
                            lead + "Each row is one unit, each column the gate right after the network reads that "
                            "character: dark near 0, the gate is closed; yellow near 1, it is open.")
-    if key == "cell":
+    if kind == "unbounded":
         m = _nice_up(max(1.0, _percentile_abs(values)))
         return HeatmapView(key, name, values, -m, m, DIVERGING,
                            lead + "Each row is one unit, each column the state right after the network reads that "
-                           f"character; red positive, blue negative. c is not squashed into [−1, 1]: the colours "
-                           f"span ±{m:g} (the {C_PERCENTILE:g}th percentile of |c| on this text, rounded up, at "
+                           f"character; red positive, blue negative. It is not squashed into [−1, 1]: the colours "
+                           f"span ±{m:g} (the {C_PERCENTILE:g}th percentile of its size on this text, rounded up, at "
                            "least 1) and saturate beyond; hover for the exact value.")
     return HeatmapView(key, name, values, -1.0, 1.0, DIVERGING,
                        lead + "Each row is one unit, each column the value right after the network reads that "
@@ -117,4 +104,4 @@ def _percentile_abs(values: np.ndarray) -> float:
     return float(np.percentile(a, C_PERCENTILE)) if a.size else 1.0
 
 
-__all__ = ["HIDDEN", "HeatmapView", "options", "label", "is_gate", "build", "GATE_SCALE", "DIVERGING"]
+__all__ = ["HIDDEN", "HeatmapView", "options", "label", "view_of", "build", "GATE_SCALE", "DIVERGING"]

@@ -1,9 +1,5 @@
-"""Pure figure builders: numpy arrays and plain values in, Plotly figures out.
-
-No Streamlit here, so every chart is testable on its own. Charts have fixed
-heights, send float32 data and bounded point counts (see DESIGN.md); the page
-passes `config={"displayModeBar": False}`.
-"""
+"""Figures of the probe text and the next window: hidden-state heatmap, next-character bars,
+gradient norms per step."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -13,14 +9,9 @@ import plotly.graph_objects as go
 
 from rnn_core.text import char_label
 
-from .char_strip import char_strip_html
-from .figures_base import base_layout, f32
-from .figures_loss import LossSeries, downsample, loss_figure, per_seq_factor
+from .base import base_layout, f32
 
-__all__ = [
-    "LossSeries", "char_strip_html", "downsample", "gradient_norms_figure", "hidden_heatmap",
-    "loss_figure", "per_seq_factor", "position_labels", "prob_bars",
-]
+__all__ = ["gradient_norms_figure", "hidden_heatmap", "position_labels", "prob_bars"]
 
 BAR_COLOR = "#9db4cf"
 TRUE_COLOR = "#d62728"

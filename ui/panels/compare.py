@@ -2,7 +2,7 @@
 
 `render_compare` sits under the controls (full reruns: its buttons change which runs exist);
 `render_run_cards` replaces the single-run readouts inside the live fragment, so the per-run
-iterations and losses move on every Play tick. The logic is in ui/compare.py.
+iterations and losses move on every Play tick. The actions are in ui/session/compare.py.
 """
 from __future__ import annotations
 
@@ -12,23 +12,26 @@ import streamlit as st
 
 from rnn_core import limits
 
-from . import compare, state
-from .panels_common import show_notices
+from ..figures.base import color
+from ..session import compare, state
+from ..session.session import session_of
+from .common import show_notices
 
 TITLE = "Compare runs: RNN vs LSTM vs GRU, or two learning rates"
 
 
 def render_compare(ss) -> None:
     """The compare section: starters when there is one run; the group and its actions otherwise."""
-    runs = state.runs(ss)
+    sess = session_of(ss)
+    runs = sess.runs
     if len(runs) == 1:
         with st.expander(TITLE, icon=":material/compare_arrows:"):
             _starters(ss)
             show_notices(ss, "compare")
         return
     names = compare.names(ss)
-    if ss.get("active_run") != ss.get("active"):
-        ss["active_run"] = ss.get("active", 0)  # the active run changed elsewhere (e.g. a Reset)
+    if ss.get("active_run") != sess.active:
+        ss["active_run"] = sess.active  # the active run changed elsewhere (e.g. a Reset)
     with st.container(border=True, key="compare_panel"):
         st.markdown(f"##### :material/compare_arrows: Comparing {len(runs)} runs")
         _catch_up(ss)
@@ -40,7 +43,7 @@ def render_compare(ss) -> None:
                  format_func=lambda i: names[i] if i < len(names) else str(i),
                  on_change=compare.on_pick, args=(ss,),
                  help="Changing the optimizer settings in the sidebar changes this run only.")
-        a = ss.get("active", 0)
+        a = sess.active
         c = st.columns([1.2, 1.5, 1.5], vertical_alignment="bottom")
         c[0].button(f"Remove {names[a]}", key="compare_remove", icon=":material/close:", width="stretch",
                     on_click=compare.remove_active, args=(ss,), help="Drop the run shown below; the others go on.")
@@ -88,13 +91,14 @@ def _catch_up(ss) -> None:
     Drawn inside the compare section, whose element count never changes: an element that comes and
     goes above the live fragment would shift the fragment's place in the page between runs.
     """
-    with state.training_lock(ss):  # a Play tick of an older script run may be mid-batch: wait for it
-        gaps = compare.behind(ss)
+    sess = session_of(ss)
+    with sess.lock:  # a Play tick of an older script run may be mid-batch: wait for it
+        gaps = sess.behind()
         if not gaps:
             return
         total = sum(g for _, g in gaps)
         bar = st.progress(0.0, text=f"The new run catches up with the others: {total:,} iterations…")
-        compare.catch_up(ss, lambda done, n: bar.progress(done / n, text=f"Catching up: {done:,} / {n:,} iterations"))
+        sess.catch_up(lambda done, n: bar.progress(done / n, text=f"Catching up: {done:,} / {n:,} iterations"))
         bar.empty()
 
 
@@ -104,7 +108,7 @@ def render_run_cards(ss) -> None:
     for col, r in zip(st.columns(len(rows)), rows):
         with col.container(border=True, key=f"run_card_{r['index']}"):
             mark = " · shown below" if r["active"] else ""
-            st.markdown(f'<span style="color:{r["color"]};font-size:1.3em">●</span> **{html.escape(r["name"])}**'
+            st.markdown(f'<span style="color:{color(r["index"])};font-size:1.3em">●</span> **{html.escape(r["name"])}**'
                         f'<span style="color:#888">{mark}</span>', unsafe_allow_html=True)
             m = st.columns(2)
             m[0].metric("Iteration", f"{r['iteration']:,}")

@@ -1,6 +1,6 @@
 """Saved runs on the page: messages about them, autosave + URL after training, the sidebar list.
 
-The logic lives in ui/runs.py; this file only draws it.
+The logic lives in ui/session/runs.py; this file only draws it.
 """
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from . import runs
-from .panels_common import show_notices
+from ..session import runs
+from ..session.session import session_of
+from .common import show_notices
 
 
 def start(ss) -> None:
@@ -19,7 +20,7 @@ def start(ss) -> None:
 
 
 def render_run_notices(ss) -> None:
-    """What happened to the link's run, opens, deletes (queued by ui/runs.py)."""
+    """What happened to the link's run, opens, deletes (queued by ui/session/runs.py)."""
     show_notices(ss, "runs")
 
 
@@ -30,8 +31,9 @@ def render_run_status(ss) -> None:
     new = runs.merged_query(qp.to_dict(), runs.wanted_query(ss))
     if new is not None:
         qp.from_dict(new)
-    if ss.get("save_error"):
-        st.warning(ss["save_error"], icon=":material/save:")
+    save_error = session_of(ss).save_error
+    if save_error:
+        st.warning(save_error, icon=":material/save:")
 
 
 def render_saved_runs(ss) -> None:
@@ -44,7 +46,7 @@ def render_saved_runs(ss) -> None:
             "Sharing the full address shares your workspace: whoever opens it can open, train and delete "
             "these runs. To share only the settings, use the link at the bottom.")
         in_use = runs.open_ids(ss)
-        confirm = ss.get("confirm_delete")
+        confirm = session_of(ss).confirm_delete
         now = time.time()
         if not saved:
             st.info("Nothing saved yet: a run is saved once it has trained.")

@@ -56,3 +56,8 @@ def compact_int(values) -> np.ndarray:
     if np.issubdtype(arr.dtype, np.integer):
         return arr.astype(np.float64)
     return arr
+
+
+def color(i: int) -> str:
+    """The colour of run i of a group: its loss curve, its readout card and its sample share it."""
+    return PALETTE[i % len(PALETTE)]

@@ -1,63 +1,25 @@
-"""The live charts: loss curve, hidden-state heatmap, next-character probabilities."""
+"""Look inside: the hidden-state heatmap over the probe text, and the next-character bars at one position."""
 from __future__ import annotations
 
-import html
 import math
 
 import numpy as np
 import streamlit as st
 
-from rnn_core import char_label, limits
+from rnn_core import char_label
 
-from . import compare, heatmap_views, state, using
-from .figures import hidden_heatmap, loss_figure, prob_bars
-from .panels_common import chart
-from .panels_insight_loss import loss_chart_extras
+from ...figures import heatmap_views
+from ...figures.probe import hidden_heatmap, prob_bars
+from ...figures.strips import context_html, glyph
+from ...session.session import session_of
+from ...session.using import ProbeInput
+from ..common import chart
 
-UNIT_LABELS = {"nats": "nats per window", "bits": "bits per character"}
 TOP_K_BARS = 10
 MAX_HEATMAP_CELLS = 32_000  # ~5.3-7 bytes each (base64, values on_grid): the heatmap spec stays under ~250 KB at any H
 
 
-def render_loss(ss) -> None:
-    """Loss of every run in the session (one curve per run), in the chosen unit."""
-    runs, tr = state.runs(ss), ss["trainer"]
-    head = st.columns([3, 2], vertical_alignment="bottom")
-    head[0].markdown("##### Loss: how surprised the model is by the next character")
-    head[1].radio("Loss unit", list(UNIT_LABELS), key="unit", horizontal=True, format_func=UNIT_LABELS.get,
-                  label_visibility="collapsed", help="nats per window is what min-char-rnn prints; bits per "
-                  "character divides by the window length and ln 2, so texts and settings compare.")
-    series = compare.loss_series(ss)  # one curve per run, named ("RNN H=100", "RNN lr=0.1"), active first
-    fig = loss_figure(series, seq_length=tr.config.seq_length, vocab_size=tr.vocab.size, unit=ss["unit"],
-                      samples=tr.samples, **loss_chart_extras(ss, runs, state.active_run(ss), compare.names(ss)))
-    compare.legend_order(fig, ss)
-    chart(fig, "loss_chart")
-    st.caption(f"Faint: the loss on each training window. Bold: min-char-rnn's smooth loss, a slow running "
-               "average (0.999·old + 0.001·new) that lags behind the faint line. Dashed: a uniform guess over the "
-               f"{tr.vocab.size} characters; learning means getting below it. Dotted: what counting "
-               "characters of the training text scores (unigram: letter frequencies; bigram, trigram: given the "
-               "1 or 2 characters before; they have memorised this text, so on new text they would score worse). "
-               "Diamonds: hover to read what the model wrote at that iteration. Hold out the end of the text "
-               "(sidebar, on Reset) to add the held-out loss, on text the model never trains on.")
-
-
-def render_probe_text(ss, trainer) -> using.ProbeInput:
-    """The probe text box shared by the look-inside views; warns about characters the model cannot read."""
-    st.text_area(f"Probe text: what the network reads below (up to {limits.MAX_PROBE_CHARS} characters; "
-                 "Ctrl+Enter applies)", key="probe_text", max_chars=limits.MAX_PROBE_CHARS, height=76,
-                 help="Any text made of characters from the training text. The model reads it from a zero "
-                      "state, one character at a time.")
-    pin = using.clean_probe_text(trainer, ss.get("probe_text", ""))
-    if pin.dropped:
-        st.warning(f"Left out, because the training text never uses them: {using.describe_chars(pin.dropped)}.")
-    if pin.truncated:
-        st.warning(f"Only the first {limits.MAX_PROBE_CHARS} characters are shown.")
-    if not pin.text:
-        st.info("Type a few characters of the training text into the probe box to look inside the network.")
-    return pin
-
-
-def render_hidden_and_next(trainer, ss, pin: using.ProbeInput) -> None:
+def render_hidden_and_next(trainer, ss, pin: ProbeInput) -> None:
     """Heatmap of the hidden state over the probe text, and the next-character bars at one position."""
     if not pin.text:
         return
@@ -75,11 +37,12 @@ def render_hidden_and_next(trainer, ss, pin: using.ProbeInput) -> None:
     lo, hi = heatmap_window(T, H, pos)
     shown = text[lo:hi]
     view = _heatmap_view(ss, trainer, probe)
-    owner = f"{compare.names(ss)[ss['active']]} · " if compare.is_compare(ss) else ""
+    sess = session_of(ss)
+    owner = f"{sess.run_names()[sess.active]} · " if sess.is_compare else ""
     fig = hidden_heatmap(on_grid(view.values[lo:hi]), shown, zmin=view.zmin, zmax=view.zmax,
                          colorscale=view.colorscale,
                          title=f"{owner}{view.title}: {H} units (rows) × {hi - lo} characters read (columns)")
-    fig.update_xaxes(ticktext=[_tick(ch) for ch in shown], tickangle=0 if hi - lo <= 90 else -90)
+    fig.update_xaxes(ticktext=[glyph(ch) for ch in shown], tickangle=0 if hi - lo <= 90 else -90)
     fig.add_vrect(x0=pos - lo - 0.5, x1=pos - lo + 0.5, line=dict(color="#ffc400", width=2.5),
                   fillcolor="rgba(0,0,0,0)")
     chart(fig, "hidden_heatmap")
@@ -96,7 +59,7 @@ def render_hidden_and_next(trainer, ss, pin: using.ProbeInput) -> None:
         chart(bars, "prob_bars")
     with right:
         st.markdown("**What the model has read, and what comes next**")
-        st.markdown(_context_html(text, pos), unsafe_allow_html=True)
+        st.markdown(context_html(text, pos), unsafe_allow_html=True)
         if true_next is not None:
             p = float(probe.probs[pos, trainer.vocab.index[true_next]])
             loss = float(probe.loss[pos])
@@ -143,23 +106,3 @@ def heatmap_window(T: int, H: int, pos: int) -> tuple[int, int]:
     width = max(1, min(T, MAX_HEATMAP_CELLS // max(H, 1)))
     lo = min(max(0, pos - width // 2), T - width)
     return lo, lo + width
-
-
-def _tick(ch: str) -> str:
-    """A one-glyph axis label: the heatmap has a column per character."""
-    return {" ": "␣", "\n": "⏎", "\t": "⇥"}.get(ch) or (ch if ch.isprintable() else "·")
-
-
-def _context_html(text: str, pos: int, width: int = 48) -> str:
-    """The probe text up to `pos` (the last `width` chars), the char at pos framed, the true next in red."""
-    start = max(0, pos + 1 - width)
-    seen = "".join("⏎" if c == "\n" else c for c in text[start:pos])
-    cur = _tick(text[pos])
-    nxt = _tick(text[pos + 1]) if pos + 1 < len(text) else ""
-    return (
-        '<div style="font-family:monospace;font-size:15px;background:#f6f6f8;border-radius:6px;'
-        'padding:8px 10px;white-space:pre-wrap;word-break:break-all">'
-        f'<span style="color:#888">{"…" if start else ""}{html.escape(seen)}</span>'
-        f'<span style="outline:1.5px solid #222;background:#fff">{html.escape(cur)}</span>'
-        f'<span style="color:#d62728;font-weight:bold"> → {html.escape(nxt) or "(end)"}</span></div>'
-    )

@@ -1,7 +1,7 @@
 """The two file uploaders' callbacks, without Streamlit: a text to train on, a checkpoint to restore.
 
 Each file is handled once (Streamlit hands the same file to every rerun while it sits in the
-uploader: ss["seen_uploads"]); a refused file's message is kept per uploader (ss["file_errors"]) and
+uploader: Session.seen_uploads); a refused file's message is kept per uploader (Session.file_errors) and
 shown for as long as that file stays there. The runs are untouched by a refused file.
 """
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 from rnn_core import load_text
 from rnn_core.checkpoint import load_trainer
 
-from .state import State, new_run, notify, restore
+from .session import State, session_of
+from .state import new_run, restore
 
 
 def upload_text(ss: State) -> None:
@@ -24,10 +25,11 @@ def upload_text(ss: State) -> None:
     except ValueError as err:
         _file_error(ss, "upload", file, f"Could not use {file.name}: {err}")
         return
-    ss["custom_text"] = (label, text)
+    sess = session_of(ss)
+    sess.custom_text = (label, text)
     ss["corpus"] = label
-    notify(ss, "data", "success", f"New run on {file.name}: {len(text):,} characters, "
-                                  f"{ss['trainer'].vocab.size} distinct.")
+    sess.notify("data", "success", f"New run on {file.name}: {len(text):,} characters, "
+                                   f"{sess.trainer.vocab.size} distinct.")
 
 
 def upload_checkpoint(ss: State) -> None:
@@ -41,18 +43,18 @@ def upload_checkpoint(ss: State) -> None:
         _file_error(ss, "checkpoint_upload", file, f"Could not load {file.name}: {err}")
         return
     restore(ss, trainer, f"💾 {file.name}")
-    notify(ss, "checkpoint", "success",
-           f"Restored {file.name}: iteration {trainer.iteration:,}, smooth loss {trainer.smooth_loss:.2f}.")
+    session_of(ss).notify("checkpoint", "success",
+                          f"Restored {file.name}: iteration {trainer.iteration:,}, smooth loss {trainer.smooth_loss:.2f}.")
 
 
 def _file_error(ss: State, key: str, file, message: str) -> None:
-    ss.setdefault("file_errors", {})[key] = (_file_id(file), message)
+    session_of(ss).file_errors[key] = (_file_id(file), message)
 
 
 def file_error(ss: State, key: str) -> str | None:
     """The error of the file still sitting in uploader `key`, if that file was refused."""
     file = ss.get(key)
-    err = ss.get("file_errors", {}).get(key)
+    err = session_of(ss).file_errors.get(key)
     if file is None or err is None or err[0] != _file_id(file):
         return None
     return err[1]
@@ -64,7 +66,7 @@ def _file_id(file) -> str:
 
 def _seen(ss: State, file) -> bool:
     fid = _file_id(file)
-    seen = ss.setdefault("seen_uploads", set())
+    seen = session_of(ss).seen_uploads
     if fid in seen:
         return True
     seen.add(fid)

@@ -6,12 +6,13 @@ import streamlit as st
 from assets.corpora import CORPORA
 from rnn_core import char_label, limits
 
-from . import state, uploads, using
-from .panels_common import show_notices
+from ..session import state, uploads, using
+from ..session.session import session_of
+from .common import show_notices
 
 
 def render_data(ss) -> None:
-    tr = ss["trainer"]
+    tr = session_of(ss).trainer
     st.subheader("Text")
     st.selectbox("Training text", state.corpus_options(ss), key="corpus", on_change=state.switch_corpus,
                  args=(ss,), help="Changing the text starts a new run (download a checkpoint first to keep this one).")
@@ -32,10 +33,11 @@ def render_data(ss) -> None:
 
 
 def render_checkpoint(ss) -> None:
-    run = state.active_run(ss)
+    sess = session_of(ss)
+    run = sess.active_run
     st.subheader("Checkpoint")
     st.caption("Save the whole run (weights, optimizer, history, text) as one .npz file; upload it later to go on.")
-    st.download_button("Download checkpoint (.npz)", data=lambda tr=run.trainer: using.checkpoint_bytes(ss, tr),
+    st.download_button("Download checkpoint (.npz)", data=lambda tr=run.trainer: using.checkpoint_bytes(sess, tr),
                        file_name=using.checkpoint_filename(run), mime="application/octet-stream",
                        key="download_checkpoint", on_click="ignore", icon=":material/download:", width="stretch")
     st.file_uploader("Continue a saved run (.npz)", type=["npz"], key="checkpoint_upload",

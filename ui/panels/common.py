@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import state
+from ..session.session import session_of
 
 PLOTLY_CONFIG = {"displayModeBar": False}
 
@@ -12,7 +12,7 @@ _SHOW = {"error": st.error, "warning": st.warning, "success": st.success, "info"
 
 def show_notices(ss, area: str) -> None:
     """Show (once) the messages the actions queued for this area."""
-    for kind, message in state.take_notices(ss, area):
+    for kind, message in session_of(ss).take_notices(area):
         _SHOW.get(kind, st.info)(message)
 
 

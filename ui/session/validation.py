@@ -1,8 +1,8 @@
 """What the loss chart compares the curve with: counting baselines and the held-out (validation) loss.
 
-Both live in session state, keyed by run id, so nothing is shared between visitors:
-    insight_baselines  {run_id: (n_train, {"unigram": .., "bigram": .., "trigram": ..})}  nats/char
-    validation         {run_id: {"its": [..], "loss": [..]}}   held-out loss in nats/char
+Both are caches of the visitor's Session, keyed by run id, so nothing is shared between visitors:
+    Session.baselines   {run_id: (n_train, {"unigram": .., "bigram": .., "trigram": ..})}  nats/char
+    Session.validation  {run_id: {"its": [..], "loss": [..]}}   held-out loss in nats/char
 The held-out loss is measured when the chart is drawn, which is after every Train click and Play
 tick, once enough iterations have passed since the last measurement (`validation_plan`).
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 
 from rnn_core import analysis as A
+
+from .session import Session
 
 VALIDATION_EVERY = 100         # fewest iterations between two held-out measurements
 VALIDATION_CHARS = (500, 2000)  # held-out characters scored per measurement: fewer for bigger models
@@ -33,9 +35,9 @@ def validation_plan(trainer) -> tuple[int, int]:
     return chars, max(VALIDATION_EVERY, int(math.ceil(steps / 100.0)) * 100)
 
 
-def baselines(ss, trainer, run_id: str) -> dict[str, float]:
+def baselines(sess: Session, trainer, run_id: str) -> dict[str, float]:
     """Unigram, bigram and trigram entropies of the run's training ids (nats/char), computed once per run."""
-    cache = ss.setdefault("insight_baselines", {})
+    cache = sess.baselines
     n = len(trainer.data)
     hit = cache.get(run_id)
     if hit is None or hit[0] != n:
@@ -43,9 +45,9 @@ def baselines(ss, trainer, run_id: str) -> dict[str, float]:
     return hit[1]
 
 
-def record_validation(ss, runs) -> None:
+def record_validation(sess: Session) -> None:
     """Measure the held-out loss of each run that holds text out and is due; forget runs that are gone."""
-    store = ss.setdefault("validation", {})
+    store, runs = sess.validation, sess.runs
     for gone in set(store) - {run.run_id for run in runs}:
         del store[gone]
     for run in runs:
@@ -63,23 +65,24 @@ def record_validation(ss, runs) -> None:
             rec["loss"].append(A.validation_loss(tr.model, tr.val_data, tr.config.seq_length, max_chars=chars))
 
 
-def validation_series(ss, runs, names=None) -> list[tuple[str, list[int], list[float]]]:
+def validation_series(sess: Session) -> list[tuple[str, list[int], list[float]]]:
     """(name, iterations, nats/char) per run with a held-out part, for loss_figure(validation=...).
 
-    `names`: the runs' curve names in compare mode (default Run.name); one run is just "held-out".
+    One run's series is just "held-out"; in compare mode each carries its run's curve name.
     """
-    record_validation(ss, runs)
-    store = ss.get("validation", {})
+    record_validation(sess)
+    store, runs = sess.validation, sess.runs
+    names = sess.run_names()
     out = []
     for i, run in enumerate(runs):
         rec = store.get(run.run_id)
         if rec and rec["its"]:
-            name = "held-out" if len(runs) == 1 else f"{names[i] if names else run.name} held-out"
+            name = "held-out" if len(runs) == 1 else f"{names[i]} held-out"
             out.append((name, list(rec["its"]), list(rec["loss"])))
     return out
 
 
-def loss_chart_extras(ss, runs, active, names=None) -> dict:
+def loss_chart_extras(sess: Session) -> dict:
     """Keyword arguments for loss_figure: the active run's counting baselines and every held-out series."""
-    return {"baselines": baselines(ss, active.trainer, active.run_id),
-            "validation": validation_series(ss, runs, names)}
+    active = sess.active_run
+    return {"baselines": baselines(sess, active.trainer, active.run_id), "validation": validation_series(sess)}

@@ -5,14 +5,16 @@ import streamlit as st
 
 from rnn_core import limits
 
-from . import state, training
-from .panels_common import show_notices
+from ..session import state, training
+from ..session.session import Run, session_of
+from .common import show_notices
 
 
 def render_controls(ss) -> None:
     """Iterations per click, Train, Play/Pause, Reset; the pending-settings notice; long-click progress."""
+    sess = session_of(ss)
     pending = state.pending_changes(ss)
-    playing = ss.get("playing", False)
+    playing = sess.playing
     cols = st.columns([1.4, 1, 1, 1.45, 3.2], vertical_alignment="bottom")
     cols[0].number_input(
         f"Iterations (max {limits.MAX_ITERS_PER_CLICK:,})", key="n_iters", min_value=1,
@@ -30,7 +32,7 @@ def render_controls(ss) -> None:
                    type="primary" if pending else "secondary", on_click=state.reset, args=(ss,),
                    width="stretch",
                    help="Start the model again from random weights, with the settings in the sidebar.")
-    cols[4].caption(run_summary(state.active_run(ss)))
+    cols[4].caption(run_summary(sess.active_run))
 
     # One container for everything that comes and goes (notices, progress), so the live panels
     # below keep their place in the page and stay visible, greyed, during a long click.
@@ -43,7 +45,7 @@ def render_controls(ss) -> None:
         if clicked:
             _train_click(ss)
         show_notices(ss, "controls")
-        for run in state.runs(ss):
+        for run in sess.runs:
             if run.error:
                 hint = ("press **Reset** (top) to start afresh, after lowering the learning rate or turning the "
                         "gradient clip on in the sidebar under **Optimizer**" if run.needs_reset else
@@ -65,7 +67,7 @@ def _train_click(ss) -> None:
         bar.empty()
 
 
-def run_summary(run: state.Run) -> str:
+def run_summary(run: Run) -> str:
     tr = run.trainer
     c = tr.config
     clip = f"clip ±{c.clip:g}" if c.clip else "no clipping"

@@ -13,9 +13,9 @@ The URL of the page always reads
 
 Saving: `autosave` writes every run of the session whose state changed since its last save: at once
 after a click, at most every AUTOSAVE_S seconds while Play runs. A failed write (disk full, read-only
-folder) becomes `ss["save_error"]`, shown by the page; training goes on.
+folder) becomes `Session.save_error`, shown by the page; training goes on.
 
-Session-state keys used here: ws, saved_sigs {run_id: signature at its last save}, autosaver, save_error,
+The Session fields used here: ws, saved_sigs {run_id: signature at its last save}, autosaver, save_error,
 confirm_delete (run id waiting for a confirmation). Notices go to the area "runs".
 """
 from __future__ import annotations
@@ -31,6 +31,8 @@ from rnn_core import Trainer
 from rnn_core.runstore import Autosaver, InvalidRunId, RunInfo, RunNotFound, RunStore, valid_run_id
 
 from . import state
+from .session import Run, session_of
+from .widgets import DEFAULT_CORPUS
 from .share import CORPUS_KEY, config_from_query, config_keys, config_to_query
 
 WS_KEY = "ws"
@@ -77,15 +79,16 @@ def start_session(ss, params: Mapping) -> None:
     """On the first script run of a session: adopt or make the workspace, then open the run the URL
     names, or start a run with the URL's settings. Never raises for anything in the URL; what could
     not be used becomes a warning. Later runs of the session return at once."""
-    if ss.get(WS_KEY):
+    sess = session_of(ss)
+    if sess.ws:
         return
     ws = _last(params, WS_KEY)
     if valid_workspace_id(ws):
-        ss[WS_KEY] = ws
+        sess.ws = ws
     else:
-        ss[WS_KEY] = new_workspace_id()
+        sess.ws = new_workspace_id()
         if ws is not None:
-            state.notify(ss, "runs", "warning", "The link's workspace id (ws) is not valid, so a new, empty "
+            sess.notify("runs", "warning", "The link's workspace id (ws) is not valid, so a new, empty "
                                                 "workspace was made; your saved runs are under your old link.")
     run_id = _last(params, RUN_KEY)
     if run_id is not None:
@@ -98,12 +101,12 @@ def start_session(ss, params: Mapping) -> None:
 def _start_from_settings(ss, params: Mapping) -> None:
     corpus, cfg, warnings = config_from_query(params)
     for w in warnings:
-        state.notify(ss, "runs", "warning", md_escape(w))
-    corpus = corpus or state.DEFAULT_CORPUS
+        session_of(ss).notify("runs", "warning", md_escape(w))
+    corpus = corpus or DEFAULT_CORPUS
     try:
         trainer = Trainer(read_corpus(corpus), cfg)
     except ValueError as err:
-        state.notify(ss, "runs", "warning", f"The link's settings cannot train on “{corpus}” ({err}); "
+        session_of(ss).notify("runs", "warning", f"The link's settings cannot train on “{corpus}” ({err}); "
                                             "starting with the default settings instead.")
         return
     state.restore(ss, trainer, corpus)  # a new run id: the link only reproduces the run
@@ -111,7 +114,7 @@ def _start_from_settings(ss, params: Mapping) -> None:
 
 # ---- opening, listing, deleting ------------------------------------------------------------
 def _owned(s: RunStore, ss, run_id: str) -> bool:
-    return s.meta(run_id).get(WS_KEY) == ss.get(WS_KEY)
+    return s.meta(run_id).get(WS_KEY) == session_of(ss).ws
 
 
 def open_run(ss, run_id, *, from_link: bool = False) -> bool:
@@ -135,14 +138,15 @@ def open_run(ss, run_id, *, from_link: bool = False) -> bool:
         if not isinstance(err, ValueError):
             reason = f"the saved file cannot be read ({type(err).__name__}: {reason[:200]})"
         fresh = " A new run was started instead." if from_link else " The current run is unchanged."
-        state.notify(ss, "runs", "warning", f"{where} could not be opened: {md_escape(reason)}.{fresh}")
+        session_of(ss).notify("runs", "warning", f"{where} could not be opened: {md_escape(reason)}.{fresh}")
         return False
     if not from_link:
         autosave(ss, force=True)  # the run being left keeps its last iterations
     meta = s.meta(run_id)
     state.restore(ss, trainer, _label(meta, trainer), run_id=run_id)
-    ss.setdefault("saved_sigs", {})[run_id] = _signature(state.active_run(ss))
-    state.notify(ss, "runs", "success", f"Reopened saved run {run_id} at iteration {trainer.iteration:,}.")
+    sess = session_of(ss)
+    sess.saved_sigs[run_id] = _signature(sess.active_run)
+    sess.notify("runs", "success", f"Reopened saved run {run_id} at iteration {trainer.iteration:,}.")
     return True
 
 
@@ -158,29 +162,30 @@ def _label(meta: dict, trainer: Trainer) -> str:
 
 def list_runs(ss) -> list[RunInfo]:
     """This workspace's saved runs, newest first (an unreadable one carries `error`)."""
-    ws = ss.get(WS_KEY)
+    ws = session_of(ss).ws
     try:
         return [r for r in store().list() if ws and r.meta.get(WS_KEY) == ws]
     except OSError as err:
-        state.notify(ss, "runs", "warning", f"The saved runs cannot be listed ({err.strerror or err}).")
+        session_of(ss).notify("runs", "warning", f"The saved runs cannot be listed ({err.strerror or err}).")
         return []
 
 
 def open_ids(ss) -> set[str]:
-    return {r.run_id for r in state.runs(ss)}
+    return {r.run_id for r in session_of(ss).runs}
 
 
 def ask_delete(ss, run_id: str) -> None:
-    ss["confirm_delete"] = run_id
+    session_of(ss).confirm_delete = run_id
 
 
 def cancel_delete(ss) -> None:
-    ss.pop("confirm_delete", None)
+    session_of(ss).confirm_delete = None
 
 
 def delete_run(ss, run_id: str) -> bool:
     """Delete a saved run of this workspace (not one that is open in this session)."""
-    ss.pop("confirm_delete", None)
+    sess = session_of(ss)
+    sess.confirm_delete = None
     s = store()
     try:
         if not valid_run_id(run_id) or not s.exists(run_id) or not _owned(s, ss, run_id):
@@ -189,78 +194,81 @@ def delete_run(ss, run_id: str) -> bool:
             raise ValueError("it is the run open now; open or start another run first")
         s.delete(run_id)
     except (ValueError, OSError) as err:
-        state.notify(ss, "runs", "warning", f"Could not delete that run: {md_escape(str(err).rstrip('.'))}.")
+        sess.notify("runs", "warning", f"Could not delete that run: {md_escape(str(err).rstrip('.'))}.")
         return False
-    ss.get("saved_sigs", {}).pop(run_id, None)
-    state.notify(ss, "runs", "success", f"Deleted saved run {run_id}.")
+    sess.saved_sigs.pop(run_id, None)
+    sess.notify("runs", "success", f"Deleted saved run {run_id}.")
     return True
 
 
 # ---- saving --------------------------------------------------------------------------------
-def _signature(run: state.Run) -> tuple:
+def _signature(run: Run) -> tuple:
     tr = run.trainer
     return (id(tr), tr.iteration, tr.config, run.source)
 
 
-def _meta(ss, run: state.Run) -> dict:
-    return {WS_KEY: ss[WS_KEY], "corpus": run.source[:200], "title": run.source[:200]}
+def _meta(ws: str, run: Run) -> dict:
+    return {WS_KEY: ws, "corpus": run.source[:200], "title": run.source[:200]}
 
 
 def autosave(ss, force: bool = False) -> bool:
     """Save the session's runs that changed since their last save; True if something was written.
 
     A run at iteration 0 is not saved (nothing to lose). While Play runs, saves are throttled to one
-    per AUTOSAVE_S unless a run is new or `force`. A failed write sets ss["save_error"] and is retried
+    per AUTOSAVE_S unless a run is new or `force`. A failed write sets Session.save_error and is retried
     after AUTOSAVE_S (at once on the next click); the runs are untouched either way.
     """
-    if not ss.get(WS_KEY):
+    sess = session_of(ss)
+    if not sess.ws:
         return False
-    sigs = ss.setdefault("saved_sigs", {})
-    todo = [r for r in state.runs(ss) if r.trainer.iteration > 0 and sigs.get(r.run_id) != _signature(r)]
+    sigs = sess.saved_sigs
+    todo = [r for r in sess.runs if r.trainer.iteration > 0 and sigs.get(r.run_id) != _signature(r)]
     if not todo:
         return False
-    saver = ss.get("autosaver")
+    saver = sess.autosaver
     if saver is None:
-        saver = ss["autosaver"] = Autosaver(AUTOSAVE_S)
-    urgent = force or not ss.get("playing") or any(r.run_id not in sigs for r in todo)
+        saver = sess.autosaver = Autosaver(AUTOSAVE_S)
+    urgent = force or not sess.playing or any(r.run_id not in sigs for r in todo)
     if not saver.due(urgent):
         return False
     saver.saved()  # also after a failure: a full disk is not hammered on every Play tick
     s = store()
     try:
-        with state.training_lock(ss):  # a Play tick on an older script thread may be mid-step
+        with sess.lock:  # a Play tick on an older script thread may be mid-step
             for run in todo:
                 first = run.run_id not in sigs and not s.exists(run.run_id)
-                s.save(run.run_id, run.trainer, _meta(ss, run))
+                s.save(run.run_id, run.trainer, _meta(sess.ws, run))
                 sigs[run.run_id] = _signature(run)
                 if first:
                     _keep_newest(ss, s)
     except (OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or str(err)
-        ss["save_error"] = (f"Could not save this run ({reason}). It keeps training, but a reload or a server "
+        sess.save_error = (f"Could not save this run ({reason}). It keeps training, but a reload or a server "
                             "restart would lose the progress since the last save; download a checkpoint to keep it.")
         return False
-    ss.pop("save_error", None)
+    sess.save_error = None
     return True
 
 
 def _keep_newest(ss, s: RunStore) -> None:
-    mine = [r for r in s.list() if r.meta.get(WS_KEY) == ss[WS_KEY]]  # newest first
+    sess = session_of(ss)
+    mine = [r for r in s.list() if r.meta.get(WS_KEY) == sess.ws]  # newest first
     in_use = open_ids(ss)
     others = [r for r in mine if r.run_id not in in_use]
     room = max(0, MAX_RUNS_PER_WORKSPACE - (len(mine) - len(others)))
     for old in others[room:]:
         s.delete(old.run_id)
-        state.notify(ss, "runs", "info", f"Your workspace keeps the {MAX_RUNS_PER_WORKSPACE} newest runs; "
+        sess.notify("runs", "info", f"Your workspace keeps the {MAX_RUNS_PER_WORKSPACE} newest runs; "
                                          f"the oldest, {old.run_id}, was removed.")
 
 
 # ---- the URL -------------------------------------------------------------------------------
 def wanted_query(ss) -> dict[str, str]:
     """What the page's query string should say now (only this page's keys)."""
-    run = state.active_run(ss)
-    query = {WS_KEY: ss[WS_KEY]}
-    if run.run_id in ss.get("saved_sigs", {}):
+    sess = session_of(ss)
+    run = sess.active_run
+    query = {WS_KEY: sess.ws}
+    if run.run_id in sess.saved_sigs:
         query[RUN_KEY] = run.run_id
     query.update(config_to_query(run.source if run.source in CORPORA else None, run.trainer.config))
     return query

@@ -15,8 +15,8 @@ from plotly.subplots import make_subplots
 
 from rnn_core.text import char_label
 
-from .char_strip import char_strip_html
-from .figures_base import GRID_COLOR, REFERENCE_COLOR, TEXT_COLOR, base_layout, f32
+from .base import GRID_COLOR, REFERENCE_COLOR, TEXT_COLOR, base_layout, f32
+from .strips import char_strip_html
 
 POS_COLOR = "#d62728"      # positive correlation / the target character
 NEG_COLOR = "#2166ac"      # negative correlation
