@@ -1,4 +1,4 @@
-"""Cells and compare mode on the page (issue 6), under AppTest, with small models.
+"""Cells and compare mode on the page, under AppTest, with small models.
 
 The cell selector and Reset, the heatmap's choice of h / c / gates, the compare presets, lock-step
 training, the overlaid loss curves, one sample per run, the `active_run` radio, removing runs and
