@@ -1,4 +1,4 @@
-"""ui.figures_insight: trace types, shapes, highlights and HTML escaping of the insight views."""
+"""ui.figures.insight: trace types, shapes, highlights and HTML escaping of the insight views."""
 from __future__ import annotations
 
 import html

@@ -1,4 +1,4 @@
-"""ui/state.py, ui/training.py, ui/uploads.py and ui/using.py actions on a plain dict, without Streamlit."""
+"""The session actions of ui/session/ (state, training, uploads, using) on a plain dict, without Streamlit."""
 from __future__ import annotations
 
 from dataclasses import dataclass

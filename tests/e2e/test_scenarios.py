@@ -216,7 +216,7 @@ def test_pause_during_a_tick_leaves_readout_chart_and_model_consistent(app_serve
     """Click Pause while a Play tick is training (a person clicks at any moment).
 
     Streamlit (runner.fastReruns) starts the Pause click's full run on a new script thread while the
-    tick's thread is still inside Trainer.step. Before the session's training lock (ui/state.py,
+    tick's thread is still inside Trainer.step. Before the session's training lock (Session.lock in ui/session/session.py,
     commits a8c2b9d/eed4a7f) the page then showed a half-stepped trainer: the readout ahead of the
     loss chart, and training went on after the page said paused, so the next Train added more than
     n_iters. This caught it in about 5 runs of 6.

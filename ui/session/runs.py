@@ -8,7 +8,7 @@ The URL of the page always reads
           keeps one visitor's runs out of another's hands: it is a bearer secret, like an unlisted link.
   run     the active run's id, once it has been saved (a run at iteration 0 is not saved: the settings
           in the URL rebuild it exactly). Opening the URL in a new session restores that run.
-  corpus, cell, hidden_size, ...   the active run's settings (ui/share.py): a link WITHOUT ws and run
+  corpus, cell, hidden_size, ...   the active run's settings (ui/session/share.py): a link WITHOUT ws and run
           starts the same run from scratch anywhere. When `run` is present it wins.
 
 Saving: `autosave` writes every run of the session whose state changed since its last save: at once
