@@ -16,7 +16,7 @@ from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer
 from rnn_core.checkpoint import load_trainer, to_bytes
 from tests.helpers_app import messages, session, train, trainer
-from ui.session import state, using
+from ui.session import using
 from ui.session.session import Run, Session, session_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from rnn_core import TrainConfig, Trainer
 from tests.helpers_app import ok, session, small, train
-from ui.session import compare, state, training, using
+from ui.session import compare, using
 from ui.session.names import run_names
 from ui.session.session import Run, Session, session_of, step_group
 

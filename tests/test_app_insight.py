@@ -16,7 +16,6 @@ from streamlit.testing.v1 import AppTest
 from rnn_core import analysis as A
 from rnn_core import char_label
 from tests.helpers_app import ok, session, train, trainer
-from ui.session import state
 from ui.session.session import session_of
 from ui.session.widgets import HOLD_OUT_FRACTION
 from ui.panels.look_inside import VIEWS  # the registry: the single list of views
