@@ -47,7 +47,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from assets.corpora import read_corpus  # noqa: E402
 from rnn_core import TrainConfig, Trainer  # noqa: E402
 from ui.session import training  # noqa: E402
-from ui.session.session import session_of
+from ui.session.session import session_of  # noqa: E402
 
 APP = str(ROOT / "streamlit_app.py")
 N_ITERS = 1000
