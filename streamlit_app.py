@@ -2,9 +2,9 @@
 
     streamlit run streamlit_app.py
 
-The page is thin: ui/state.py holds the session's runs and the actions on them (with
-ui/training.py, ui/uploads.py, ui/using.py and ui/compare.py), ui/panels*.py draw the widgets
-and charts, rnn_core does the maths.
+The page is thin: ui/session/ holds the visitor's runs and every action on them, ui/figures/
+builds the charts, ui/panels/ draws the widgets (the only code that imports streamlit), and
+rnn_core does the maths.
 """
 from pathlib import Path
 
@@ -14,6 +14,6 @@ import streamlit as st
 ICON = str(Path(__file__).with_name("assets") / "favicon.png")
 st.set_page_config(page_title="Char-RNN Playground", page_icon=ICON, layout="wide")
 
-from ui.panels import render_page  # noqa: E402  (after set_page_config)
+from ui.panels.page import render_page  # noqa: E402  (after set_page_config)
 
 render_page()

@@ -7,7 +7,7 @@
 Overhead: the page runs under Streamlit's AppTest (the same script, widgets and charts as in the
 browser, without the network). Each round clicks Train with n_iters=1000 at H=100 on the prose
 corpus and times `at.run()`; the training inside it is the time the app itself measured around
-Trainer.step (ss["last_train"]["seconds"]); the rest is the rerun overhead (widgets, probe, figure
+Trainer.step (session_of(ss).last_train["seconds"]); the rest is the rerun overhead (widgets, probe, figure
 building, Plotly JSON, protobufs, AppTest's own parsing). Rounds interleave the app click with a bare
 `Trainer.step(1000)` on a separate trainer, so a slow moment of the machine hits both; the figures
 are medians. Target: overhead under 30% of the bare 1,000-iteration training time.
@@ -46,7 +46,8 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from assets.corpora import read_corpus  # noqa: E402
 from rnn_core import TrainConfig, Trainer  # noqa: E402
-from ui import training  # noqa: E402
+from ui.session import training  # noqa: E402
+from ui.session.session import session_of  # noqa: E402
 
 APP = str(ROOT / "streamlit_app.py")
 N_ITERS = 1000
@@ -80,20 +81,20 @@ def main() -> None:
 
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    assert at.session_state["trainer"].config.hidden_size == 100
+    assert session_of(at.session_state).trainer.config.hidden_size == 100
     at.number_input(key="n_iters").set_value(N_ITERS)
     at.run()
     cells = ("rnn", "lstm", "gru") if args.compare else ("rnn",)
     if args.compare:
         at.button(key="compare_cells").click()
         timed_run(at)
-        assert [r.trainer.config.cell for r in at.session_state["runs"]] == list(cells)
+        assert [r.trainer.config.cell for r in session_of(at.session_state).runs] == list(cells)
     bares = [Trainer(read_corpus("prose"), TrainConfig(hidden_size=100, cell=c)) for c in cells]
     for bare in bares:
         bare.step(50)  # warm caches on both sides
     at.button(key="train").click()
     timed_run(at)
-    sizes_first, it_first = chart_sizes(at), at.session_state["trainer"].iteration
+    sizes_first, it_first = chart_sizes(at), session_of(at.session_state).trainer.iteration
 
     train_s, click_s, inside_s, plain_s = [], [], [], []
     for _ in range(args.rounds):
@@ -103,7 +104,7 @@ def main() -> None:
         train_s.append(time.perf_counter() - t0)
         at.button(key="train").click()
         click_s.append(timed_run(at))
-        inside_s.append(at.session_state["last_train"]["seconds"])
+        inside_s.append(session_of(at.session_state).last_train["seconds"])
         plain_s.append(timed_run(at))  # a rerun with no training (e.g. moving a slider)
     overhead = [c - i for c, i in zip(click_s, inside_s)]
 
@@ -113,17 +114,17 @@ def main() -> None:
     tick_s, tick_train_s, tick_iters = [], [], []
     for _ in range(6):
         tick_s.append(timed_run(at))
-        tick_train_s.append(at.session_state["last_train"]["seconds"])
-        tick_iters.append(at.session_state["last_train"]["iters"])
+        tick_train_s.append(session_of(at.session_state).last_train["seconds"])
+        tick_iters.append(session_of(at.session_state).last_train["iters"])
     at.button(key="play").click()
     timed_run(at)
 
-    tr = at.session_state["trainer"]
+    tr = session_of(at.session_state).trainer
     sizes_1k = chart_sizes(at)
     it_1k = tr.iteration
     # A long run: a million more points into every run's loss history, then a plain rerun.
     rng = np.random.default_rng(0)
-    for run in at.session_state["runs"]:
+    for run in session_of(at.session_state).runs:
         t = run.trainer
         start = t.iteration + 1
         its = np.arange(start, start + LONG_POINTS)

@@ -10,14 +10,14 @@
 Model-free parts live in analysis_text, the ones that run the model in analysis_model; none
 changes the trainer it reads.
 """
-from .analysis_model import FORMULAS, GradFlow, Window, gradient_flow, microscope, next_window, validation_loss
+from .analysis_model import GradFlow, Window, gradient_flow, microscope, next_window, validation_loss
 from .analysis_text import (
     FEATURES, nearest_sample, ngram_entropies, rank_units, sample_iterations, surprise, text_features,
     unit_activation, unit_correlations, validation_due,
 )
 
 __all__ = [
-    "FEATURES", "FORMULAS", "GradFlow", "Window", "gradient_flow", "microscope", "nearest_sample",
+    "FEATURES", "GradFlow", "Window", "gradient_flow", "microscope", "nearest_sample",
     "next_window", "ngram_entropies", "rank_units", "sample_iterations", "surprise", "text_features",
     "unit_activation", "unit_correlations", "validation_due", "validation_loss",
 ]

@@ -18,11 +18,6 @@ from .model import Model, flat_views
 
 _TINY = 1e-300  # floor for log(p): a probability that underflowed to 0 gives a huge loss, not inf
 
-FORMULAS = {  # how each cell turns (x, h_prev) into h; the scores are always y = Why·h + by
-    "rnn": "h = tanh(Wxh·x + Whh·h_prev + bh)",
-    "lstm": "c = f⊙c_prev + i⊙g,  h = o⊙tanh(c)   (gates i, f, o, g from Wx·x + Wh·h_prev + b)",
-    "gru": "h = (1 − z)⊙n + z⊙h_prev,  n = tanh(Wx_n·x + Wh_n·(r⊙h_prev) + b_n)",
-}
 
 
 @dataclass(frozen=True)
@@ -185,7 +180,7 @@ def microscope(trainer, position: int, *, update: str = "sgd", learning_rate: fl
         "p_before": float(probs[y_id]), "loss_before": float(-math.log(max(probs[y_id], _TINY))),
         "p_after": p_after, "loss_after": float(-math.log(max(p_after, _TINY))),
         "update": update, "learning_rate": lr,
-        "formula": FORMULAS.get(model.cell.name, ""), "terms": {},
+        "formula": getattr(model.cell, "equation", ""), "terms": {},
     }
     if model.cell.name == "rnn":
         p = model.params

@@ -21,6 +21,15 @@ The contract every cell keeps (the model, the trainer, checkpoints and analysis 
     step(p, ix, state) -> (new state, h)   one character, for sampling
     probe_extras(cache) -> dict      optional: per-position internals to show, each (T, H)
 
+What a cell says about itself (the page, the analysis and the compare presets read these, so a new
+cell is one class plus one line in CELLS):
+    label      the cell selector's entry
+    help       one or two sentences for the selector's help text
+    equation   how the cell turns (x, h_prev) into h, as the microscope prints it
+    views      {key: View}: what the hidden-state heatmap can show, h ("hidden") first, then the
+               keys of probe_extras; View.kind picks the colour range ("tanh" in [-1, 1],
+               "gate" in [0, 1], "unbounded" scaled to the values)
+
 Vanilla RNN (min-char-rnn):
     h_t = tanh(Wxh[:, x_t] + Whh h_{t-1} + bh)
 LSTM and GRU: see rnn_core.cells_gated (equations, parameter layout).
@@ -28,6 +37,8 @@ LSTM and GRU: see rnn_core.cells_gated (equations, parameter layout).
 from __future__ import annotations
 
 import numpy as np
+
+from .cell_views import HIDDEN, View
 
 
 def one_hot(ids: np.ndarray, V: int) -> np.ndarray:
@@ -40,6 +51,11 @@ def one_hot(ids: np.ndarray, V: int) -> np.ndarray:
 class RNNCell:
     name = "rnn"
     param_names = ("Wxh", "Whh", "bh")
+    label = "RNN: tanh cell (min-char-rnn)"
+    help = ("one tanh layer, h = tanh(Wxh x + Whh h + bh), as in min-char-rnn; its gradients fade over long "
+            "distances.")
+    equation = "h = tanh(Wxh·x + Whh·h_prev + bh)"
+    views = {HIDDEN: View("hidden state h", "h = tanh(Wxh x + Whh h_prev + bh)", "tanh")}
 
     @staticmethod
     def state_size(H: int) -> int:

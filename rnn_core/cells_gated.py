@@ -52,6 +52,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .cell_views import HIDDEN, View
+
 
 def _one_hot(ids: np.ndarray, V: int) -> np.ndarray:
     # Kept here (not imported from .cells) so cells.py can import this module without a cycle.
@@ -67,6 +69,20 @@ def _sigmoid(x):
 class LSTMCell:
     name = "lstm"
     param_names = ("Wx", "Wh", "b")
+    label = "LSTM: gated, with a cell state"
+    help = ("a separate cell state c with input, forget and output gates deciding what to write, keep and show; "
+            "remembers longer, about 4x the recurrent weights, slower per iteration.")
+    equation = "c = f⊙c_prev + i⊙g,  h = o⊙tanh(c)   (gates i, f, o, g from Wx·x + Wh·h_prev + b)"
+    views = {
+        HIDDEN: View("hidden state h", "h = o · tanh(c): what the output layer reads", "tanh"),
+        "cell": View("cell state c", "the long-term memory: f keeps part of the old c, i writes part of the "
+                                     "candidate g", "unbounded"),
+        "input gate": View("input gate i", "how much of the candidate g is written into the cell state", "gate"),
+        "forget gate": View("forget gate f", "how much of the old cell state is kept (its bias starts at 1, so "
+                                             "the cell remembers by default)", "gate"),
+        "output gate": View("output gate o", "how much of tanh(c) shows in h", "gate"),
+        "candidate": View("candidate g", "the new content proposed at each step", "tanh"),
+    }
     GATES = ("i", "f", "o", "g")  # row-block order in Wx, Wh, b
 
     @staticmethod
@@ -173,6 +189,15 @@ class LSTMCell:
 class GRUCell:
     name = "gru"
     param_names = ("Wx", "Wh", "b")
+    label = "GRU: gated, lighter than LSTM"
+    help = "update and reset gates on a single state; 3x the weights, between the two."
+    equation = "h = (1 − z)⊙n + z⊙h_prev,  n = tanh(Wx_n·x + Wh_n·(r⊙h_prev) + b_n)"
+    views = {
+        HIDDEN: View("hidden state h", "h = (1 − z) · n + z · h_prev: what the output layer reads", "tanh"),
+        "update gate": View("update gate z", "how much of the old h is kept (1) instead of the candidate (0)", "gate"),
+        "reset gate": View("reset gate r", "how much of the old h the candidate gets to see", "gate"),
+        "candidate": View("candidate n", "the new state proposed at each step", "tanh"),
+    }
     GATES = ("z", "r", "n")  # row-block order in Wx, Wh, b
 
     @staticmethod

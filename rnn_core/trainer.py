@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -261,9 +261,6 @@ class Trainer:
     @classmethod
     def load(cls, path) -> "Trainer":
         return checkpoint_io.load(path, cls, TrainConfig)
-
-    def config_dict(self) -> dict:
-        return asdict(self.config)
 
 
 __all__ = ["TrainConfig", "Trainer", "Probe", "DivergenceError", "softmax", "LIVE_FIELDS"]

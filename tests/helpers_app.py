@@ -9,6 +9,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from rnn_core import Trainer
+from ui.session.session import session_of
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
@@ -48,7 +49,7 @@ def small(at: AppTest, hidden: int = 8, seq: int = 10) -> None:
 
 
 def trainer(at: AppTest) -> Trainer:
-    return at.session_state["trainer"]
+    return session_of(at.session_state).trainer
 
 
 def messages(elements) -> str:

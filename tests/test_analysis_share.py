@@ -9,7 +9,7 @@ import pytest
 from assets.corpora import CORPORA
 from rnn_core.cells import CELLS
 from rnn_core.trainer import TrainConfig
-from ui.share import CORPUS_KEY, config_from_query, config_keys, config_to_query
+from ui.session.share import CORPUS_KEY, config_from_query, config_keys, config_to_query
 
 CUSTOM = TrainConfig(
     cell=next((c for c in sorted(CELLS) if c != "rnn"), "rnn"), hidden_size=37, seq_length=13, learning_rate=0.0123456789012345,

@@ -16,7 +16,8 @@ from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer
 from rnn_core.checkpoint import load_trainer, to_bytes
 from tests.helpers_app import messages, session, train, trainer
-from ui import state, using
+from ui.session import using
+from ui.session.session import Run, Session, session_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
@@ -33,7 +34,7 @@ def chart_ids(at: AppTest) -> list[str]:
 def test_first_load_shows_controls_readouts_and_three_charts(at):
     assert at.title[0].value == "Char-RNN Playground"
     tr = trainer(at)
-    assert tr.iteration == 0 and at.session_state["runs"][0].trainer is tr
+    assert tr.iteration == 0 and session_of(at.session_state).runs[0].trainer is tr
     for key in ("train", "play", "reset", "generate"):
         assert at.button(key=key) is not None
     ids = chart_ids(at)
@@ -65,7 +66,7 @@ def test_long_click_trains_every_iteration(at):
     at.run()
     train(at, 2500)  # above PROGRESS_MIN_ITERS: chunked with a progress bar
     assert trainer(at).iteration == 2500
-    assert at.session_state["last_train"]["iters"] == 2500
+    assert session_of(at.session_state).last_train["iters"] == 2500
     assert not at.get("progress")  # the bar is removed when the click is done
 
 
@@ -78,11 +79,11 @@ def test_generate_gives_sample_length_chars_from_the_seed_char(at):
     at.number_input(key="sample_seed").set_value(3)
     at.button(key="generate").click()
     at.run()
-    sample = at.session_state["sample"]
+    sample = session_of(at.session_state).sample
     assert isinstance(sample, str) and len(sample) == 57
     assert set(sample) <= set(tr.vocab.chars)
     assert sample == tr.sample("t", 57, temperature=0.7, seed=3)  # the seed char's continuation
-    assert at.session_state["sample_seed_char"] == "t"
+    assert session_of(at.session_state).sample_seed_char == "t"
     assert at.code[0].value == "t" + sample
     assert at.get("download_button")  # sample and checkpoint downloads
 
@@ -93,13 +94,13 @@ def test_greedy_and_top_k(at):
     at.number_input(key="sample_length").set_value(30)
     at.button(key="generate").click()
     at.run()
-    assert at.session_state["sample"] == trainer(at).sample(at.session_state["seed_char"], 30, greedy=True)
+    assert session_of(at.session_state).sample == trainer(at).sample(at.session_state["seed_char"], 30, greedy=True)
     at.toggle(key="greedy").set_value(False)
     at.run()
     at.number_input(key="top_k").set_value(1)
     at.button(key="generate").click()
     at.run()
-    assert at.session_state["sample"] == trainer(at).sample(at.session_state["seed_char"], 30, greedy=True)
+    assert session_of(at.session_state).sample == trainer(at).sample(at.session_state["seed_char"], 30, greedy=True)
 
 
 def test_upload_of_text_starts_a_run_on_it(at):
@@ -184,7 +185,7 @@ def test_cell_selector_lists_engine_cells(at):
 def test_play_ticks_and_pause_stops(at):
     at.button(key="play").click()
     at.run()
-    assert at.session_state["playing"] and at.button(key="play").label == "Pause"
+    assert session_of(at.session_state).playing and at.button(key="play").label == "Pause"
     first = trainer(at).iteration
     assert 0 < first <= 100  # one tick, capped by n_iters
     at.run()  # next tick
@@ -192,7 +193,7 @@ def test_play_ticks_and_pause_stops(at):
     assert second > first
     at.button(key="play").click()
     at.run()
-    assert not at.session_state["playing"] and at.button(key="play").label == "Play"
+    assert not session_of(at.session_state).playing and at.button(key="play").label == "Play"
     stopped = trainer(at).iteration
     at.run()
     assert trainer(at).iteration == stopped
@@ -208,7 +209,7 @@ def test_divergence_shows_error_pauses_and_keeps_the_run(at):
     at.run()
     assert not at.exception
     assert "diverged" in messages(at.error) and "Hint" in messages(at.error)
-    assert not at.session_state["playing"]
+    assert not session_of(at.session_state).playing
     at.run()
     assert "diverged" in messages(at.error)  # stays until the run trains again
     tr = trainer(at)
@@ -216,7 +217,7 @@ def test_divergence_shows_error_pauses_and_keeps_the_run(at):
     it = tr.iteration
     at.button(key="generate").click()  # the page still works: sample, probe, charts
     at.run()
-    assert not at.exception and len(at.session_state["sample"]) == 200
+    assert not at.exception and len(session_of(at.session_state).sample) == 200
     assert len(at.get("plotly_chart")) == 3 and trainer(at).iteration == it
     at.button(key="reset").click()
     at.run()
@@ -240,7 +241,7 @@ def test_checkpoint_round_trip_restores_that_run(at):
     assert tr.iteration == 25
     # the download button serves the same bytes the action makes
     assert any(b.proto.id.endswith("download_checkpoint") for b in at.get("download_button"))
-    again = load_trainer(using.checkpoint_bytes({}, tr))
+    again = load_trainer(using.checkpoint_bytes(Session(), tr))
     assert again.iteration == 25 and np.array_equal(again.model.flat, tr.model.flat)
 
 
@@ -329,7 +330,7 @@ def test_samples_over_time_listed(at):
 
 
 def test_heatmap_payload_stays_bounded_for_a_long_probe_and_many_units(at):
-    from ui.panels_charts import MAX_HEATMAP_CELLS, heatmap_window
+    from ui.panels.look_inside.hidden_state import MAX_HEATMAP_CELLS, heatmap_window
     at.number_input(key="hidden_size").set_value(512)
     at.button(key="reset").click()
     at.run()
@@ -362,11 +363,11 @@ def test_gated_cells_train_after_reset(at, cell):
 
 
 def test_two_runs_train_in_lock_step_and_share_the_loss_chart(at):
-    """The plumbing compare mode builds on: every run in ss["runs"] trains on each click."""
+    """The plumbing compare mode builds on: every run in session_of(ss).runs trains on each click."""
     ss = at.session_state
-    ss["runs"] = ss["runs"] + [state.Run(Trainer(trainer(at).text, TrainConfig(hidden_size=8)), "prose")]
+    session_of(ss).runs = session_of(ss).runs + [Run(Trainer(trainer(at).text, TrainConfig(hidden_size=8)), "prose")]
     train(at, 9)
-    assert [r.trainer.iteration for r in at.session_state["runs"]] == [9, 9]
+    assert [r.trainer.iteration for r in session_of(at.session_state).runs] == [9, 9]
     loss = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("loss_chart"))
     names = [t.get("name") for t in json.loads(loss.proto.spec)["data"]]
     assert "RNN H=100" in names and "RNN H=8" in names

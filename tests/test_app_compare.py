@@ -1,4 +1,4 @@
-"""Cells and compare mode on the page (issue 6), under AppTest, with small models.
+"""Cells and compare mode on the page, under AppTest, with small models.
 
 The cell selector and Reset, the heatmap's choice of h / c / gates, the compare presets, lock-step
 training, the overlaid loss curves, one sample per run, the `active_run` radio, removing runs and
@@ -15,7 +15,9 @@ from streamlit.testing.v1 import AppTest
 
 from rnn_core import TrainConfig, Trainer
 from tests.helpers_app import ok, session, small, train
-from ui import compare, state, training, using
+from ui.session import compare, using
+from ui.session.names import run_names
+from ui.session.session import Run, Session, session_of, step_group
 
 H = 8
 
@@ -25,12 +27,12 @@ def at() -> AppTest:
     """The page with small settings in the sidebar (applied by a Reset)."""
     app = session()
     small(app, hidden=H, seq=10)
-    assert app.session_state["trainer"].config.hidden_size == H
+    assert session_of(app.session_state).trainer.config.hidden_size == H
     return app
 
 
-def runs(at: AppTest) -> list[state.Run]:
-    return at.session_state["runs"]
+def runs(at: AppTest) -> list[Run]:
+    return session_of(at.session_state).runs
 
 
 def chart(at: AppTest, key: str) -> dict:
@@ -64,16 +66,16 @@ def start_cells(at: AppTest) -> None:
 # ---- the cell selector ---------------------------------------------------------------------
 @pytest.mark.parametrize("cell", ["lstm", "gru"])
 def test_cell_selector_needs_reset_then_trains_that_cell(at, cell):
-    tr = at.session_state["trainer"]
+    tr = session_of(at.session_state).trainer
     at.selectbox(key="cell").set_value(cell)
     ok(at)
-    assert at.session_state["trainer"] is tr and tr.config.cell == "rnn"  # nothing happens before Reset
+    assert session_of(at.session_state).trainer is tr and tr.config.cell == "rnn"  # nothing happens before Reset
     assert f"cell **RNN → {cell.upper()}**" in "\n".join(w.value for w in at.warning)
     assert any("Reset & apply" in c.value for c in at.caption)  # the sidebar says so too
     assert at.button(key="reset").label == "Reset & apply"
     at.button(key="reset").click()
     ok(at)
-    tr = at.session_state["trainer"]
+    tr = session_of(at.session_state).trainer
     assert tr.config.cell == cell and tr.config.hidden_size == H and tr.iteration == 0
     train(at, 7)
     assert tr.iteration == 7 and len(tr.history) == 7
@@ -82,11 +84,11 @@ def test_cell_selector_needs_reset_then_trains_that_cell(at, cell):
     assert {"loss_chart", "hidden_heatmap", "prob_bars"} <= {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
     at.button(key="generate").click()
     ok(at)
-    assert len(at.session_state["sample"]) == at.session_state["sample_length"]
-    assert using.checkpoint_filename(state.active_run(at.session_state)).endswith(f"-{cell}-it7.npz")
-    at.file_uploader(key="checkpoint_upload").set_value(("run.npz", using.checkpoint_bytes({}, tr), "application/octet-stream"))
+    assert len(session_of(at.session_state).sample) == at.session_state["sample_length"]
+    assert using.checkpoint_filename(session_of(at.session_state).active_run).endswith(f"-{cell}-it7.npz")
+    at.file_uploader(key="checkpoint_upload").set_value(("run.npz", using.checkpoint_bytes(Session(), tr), "application/octet-stream"))
     ok(at)
-    back = at.session_state["trainer"]
+    back = session_of(at.session_state).trainer
     assert back is not tr and back.config.cell == cell and back.iteration == 7
 
 
@@ -103,7 +105,7 @@ def test_heatmap_choice_for_lstm_cell_state_and_gates(at):
     at.radio(key="heatmap_view").set_value("cell")
     ok(at)
     title, lo, hi, trace = heat(at)
-    probe = at.session_state["trainer"].probe(at.session_state["probe_text"])
+    probe = session_of(at.session_state).trainer.probe(at.session_state["probe_text"])
     c = probe.extras["cell"]
     assert title.startswith("Cell state c:") and lo == -hi and hi >= 1.0
     assert hi >= max(1.0, float(np.percentile(abs(c), 95)))  # scaled (not clipped to ±1): the top 5% saturate
@@ -151,11 +153,11 @@ def test_cells_preset_trains_three_runs_in_lock_step_with_named_curves_and_sampl
 
     at.button(key="generate").click()
     ok(at)
-    by_run = at.session_state["samples_by_run"]
+    by_run = session_of(at.session_state).samples_by_run
     assert set(by_run) == {r.run_id for r in runs(at)}
     length = at.session_state["sample_length"]
     assert all(len(text) == length for _, text in by_run.values())
-    assert at.session_state["sample"] == by_run[runs(at)[0].run_id][1]  # the ACTIVE run's sample
+    assert session_of(at.session_state).sample == by_run[runs(at)[0].run_id][1]  # the ACTIVE run's sample
     boxes = [c.value for c in at.code]
     assert all(any(seed + text == box for box in boxes) for seed, text in by_run.values())  # side by side
 
@@ -169,10 +171,10 @@ def test_active_run_switches_the_heatmap_the_sidebar_and_the_sample(at):
     at.radio(key="active_run").set_value(1)
     ok(at)
     ss = at.session_state
-    assert ss["active"] == 1 and ss["trainer"] is runs(at)[1].trainer and ss["cell"] == "lstm"
+    assert session_of(ss).active == 1 and session_of(ss).trainer is runs(at)[1].trainer and ss["cell"] == "lstm"
     assert heat(at)[0].startswith("LSTM H=8 · Hidden state") and at.radio(key="heatmap_view") is not None
     assert not at.warning  # the sidebar shows the LSTM's settings: no pending change
-    assert ss["sample"] == ss["samples_by_run"][runs(at)[1].run_id][1]
+    assert session_of(ss).sample == session_of(ss).samples_by_run[runs(at)[1].run_id][1]
     at.radio(key="heatmap_view").set_value("output gate")
     ok(at)
     assert heat(at)[0].startswith("LSTM H=8 · Output gate o") and heat(at)[1:3] == (0.0, 1.0)
@@ -189,12 +191,12 @@ def test_remove_runs_and_leave_compare_mode(at):
     at.button(key="compare_remove").click()  # removes the shown run, the LSTM
     ok(at)
     assert [r.trainer.config.cell for r in runs(at)] == ["rnn", "gru"]
-    assert at.session_state["active"] == 0 and at.session_state["trainer"] is runs(at)[0].trainer
+    assert session_of(at.session_state).active == 0 and session_of(at.session_state).trainer is runs(at)[0].trainer
     train(at, 3)
     assert [r.trainer.iteration for r in runs(at)] == [7, 7]
     at.radio(key="active_run").set_value(1)
     ok(at)
-    gru = at.session_state["trainer"]
+    gru = session_of(at.session_state).trainer
     at.button(key="compare_leave").click()
     ok(at)
     assert len(runs(at)) == 1 and runs(at)[0].trainer is gru and gru.iteration == 7
@@ -224,7 +226,7 @@ def test_add_a_run_catches_up_and_reset_restarts_all(at):
     ok(at)
     rs = runs(at)
     assert [r.trainer.config.cell for r in rs] == ["rnn", "gru"] and [r.trainer.iteration for r in rs] == [25, 25]
-    assert at.session_state["active"] == 1 and not at.warning  # the new run is shown; no pending change
+    assert session_of(at.session_state).active == 1 and not at.warning  # the new run is shown; no pending change
     train(at, 5)
     assert [r.trainer.iteration for r in runs(at)] == [30, 30]
     at.button(key="reset").click()
@@ -253,11 +255,11 @@ def test_a_diverging_run_pauses_play_is_named_and_the_others_go_on(at):
     at.button(key="play").click()
     ok(at)
     for _ in range(20):
-        if not at.session_state["playing"]:
+        if not session_of(at.session_state).playing:
             break
         ok(at)
     rs = runs(at)
-    assert not at.session_state["playing"]
+    assert not session_of(at.session_state).playing
     assert rs[0].error is None and rs[1].error.startswith("RNN lr=100: Training diverged")
     assert "RNN lr=100" in "\n".join(e.value for e in at.error)
     healthy = rs[0].trainer.iteration
@@ -289,7 +291,7 @@ def test_compare_payload_does_not_grow_with_runs_or_history(at):
 
 
 def test_heatmap_values_on_grid_keep_colour_and_hover():
-    from ui.panels_charts import on_grid
+    from ui.panels.look_inside.hidden_state import on_grid
     x = np.array([[0.99999994, -0.99999994, 0.123456, -12.3456]])
     g = on_grid(x)
     assert np.all(np.abs(g - x) <= 0.5 / 1024) and np.all(g * 1024 == np.round(g * 1024))
@@ -298,12 +300,12 @@ def test_heatmap_values_on_grid_keep_colour_and_hover():
 # ---- the logic, without Streamlit ----------------------------------------------------------
 def test_run_names_tell_runs_apart():
     base = TrainConfig(hidden_size=100)
-    assert compare.run_names([base]) == ["RNN H=100"]
-    assert compare.run_names(compare.preset_configs(base, "cells")) == ["RNN H=100", "LSTM H=100", "GRU H=100"]
-    assert compare.run_names(compare.preset_configs(base, "lr", 0.01)) == ["RNN lr=0.1", "RNN lr=0.01"]
-    assert compare.run_names([base, TrainConfig(hidden_size=8)]) == ["RNN H=100", "RNN H=8"]
-    assert compare.run_names([base, base]) == ["RNN H=100", "RNN H=100 #2"]
-    assert compare.run_names([base, TrainConfig(cell="gru", hidden_size=100, seq_length=50)]) == \
+    assert run_names([base]) == ["RNN H=100"]
+    assert run_names(compare.preset_configs(base, "cells")) == ["RNN H=100", "LSTM H=100", "GRU H=100"]
+    assert run_names(compare.preset_configs(base, "lr", 0.01)) == ["RNN lr=0.1", "RNN lr=0.01"]
+    assert run_names([base, TrainConfig(hidden_size=8)]) == ["RNN H=100", "RNN H=8"]
+    assert run_names([base, base]) == ["RNN H=100", "RNN H=100 #2"]
+    assert run_names([base, TrainConfig(cell="gru", hidden_size=100, seq_length=50)]) == \
         ["RNN T=25", "GRU T=50"]
     with pytest.raises(ValueError, match="different second rate"):
         compare.preset_configs(base, "lr", 0.1)
@@ -311,11 +313,11 @@ def test_run_names_tell_runs_apart():
 
 def test_step_group_keeps_healthy_runs_level_when_one_diverges():
     text = "abcdefghij" * 30
-    good = state.Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8)), "t")
-    bad = state.Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8, optimizer="sgd", learning_rate=1e6,
+    good = Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8)), "t")
+    bad = Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8, optimizer="sgd", learning_rate=1e6,
                                                clip=None)), "t")
-    last = state.Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8, seed=1)), "t")
-    failed = training.step_group([good, bad, last], 50)
+    last = Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8, seed=1)), "t")
+    failed = step_group([good, bad, last], 50)
     assert failed == [bad] and bad.error.startswith("RNN ")
     assert good.trainer.iteration == last.trainer.iteration == 50 > bad.trainer.iteration
 
@@ -324,14 +326,16 @@ def test_training_waits_while_an_older_script_run_holds_the_lock():
     """Streamlit's fast reruns can start a new script run while the old one is still training."""
     import threading
     text = "abcdefghij" * 30
-    ss = {"runs": [state.Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8)), "t"),
-                   state.Run(Trainer(text, TrainConfig(cell="gru", hidden_size=4, seq_length=8)), "t")]}
-    lock = state.training_lock(ss)
-    assert lock is state.training_lock(ss)
+    ss = {}
+    sess = session_of(ss)
+    sess.install([Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8)), "t"),
+                  Run(Trainer(text, TrainConfig(cell="gru", hidden_size=4, seq_length=8)), "t")])
+    lock = sess.lock
+    assert lock is session_of(ss).lock
     with lock:  # the "old run", mid-batch
-        newer = threading.Thread(target=training.train, args=(ss, 5))
+        newer = threading.Thread(target=sess.train, args=(5,))
         newer.start()
         newer.join(timeout=0.2)
-        assert newer.is_alive() and [r.trainer.iteration for r in ss["runs"]] == [0, 0]
+        assert newer.is_alive() and [r.trainer.iteration for r in session_of(ss).runs] == [0, 0]
     newer.join()
-    assert [r.trainer.iteration for r in ss["runs"]] == [5, 5]
+    assert [r.trainer.iteration for r in session_of(ss).runs] == [5, 5]

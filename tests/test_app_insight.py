@@ -16,12 +16,13 @@ from streamlit.testing.v1 import AppTest
 from rnn_core import analysis as A
 from rnn_core import char_label
 from tests.helpers_app import ok, session, train, trainer
-from ui import state
-from ui.panels import LOOK_INSIDE_TABS
-from ui.panels_insight import pick_unit_from_ranking
-from ui.panels_insight_loss import validation_plan
+from ui.session.session import session_of
+from ui.session.widgets import HOLD_OUT_FRACTION
+from ui.panels.look_inside import VIEWS  # the registry: the single list of views
+from ui.panels.look_inside.neuron_explorer import pick_unit_from_ranking
+from ui.session.validation import validation_plan
 
-VIEWS = ["Hidden state & next character", "Neuron explorer", "Surprise", "Gradient flow", "Microscope: one step",
+TITLES = ["Hidden state & next character", "Neuron explorer", "Surprise", "Gradient flow", "Microscope: one step",
          "Samples over time"]
 
 
@@ -59,9 +60,9 @@ def values(trace: dict, axis: str) -> np.ndarray:
 # --- the view selector ----------------------------------------------------------------------------
 
 def test_every_view_is_offered_and_only_the_chosen_one_runs(at):
-    assert [t for t, _ in LOOK_INSIDE_TABS] == VIEWS
+    assert [t for t, _ in VIEWS] == TITLES
     control = at.segmented_control(key="look_inside")
-    assert control.options == VIEWS and control.value == VIEWS[0]
+    assert control.options == TITLES and control.value == TITLES[0]
     assert set(charts(at)) == {"loss_chart", "hidden_heatmap", "prob_bars"}
     show(at, "Gradient flow")
     assert set(charts(at)) == {"loss_chart", "grad_flow", "clipped_share"}
@@ -181,8 +182,8 @@ def test_hold_out_adds_a_held_out_series_measured_every_k_iterations(at):
     at.button(key="reset").click()
     ok(at)
     t = trainer(at)
-    assert t.config.val_fraction == state.HOLD_OUT_FRACTION
-    assert t.val_data.size == int(len(t.text) * state.HOLD_OUT_FRACTION) and len(t.data) + t.val_data.size == len(t.text)
+    assert t.config.val_fraction == HOLD_OUT_FRACTION
+    assert t.val_data.size == int(len(t.text) * HOLD_OUT_FRACTION) and len(t.data) + t.val_data.size == len(t.text)
     chars, every = validation_plan(t)
     assert chars == t.val_data.size - 1 and every == 200  # the whole held-out part of the prose is short
     expected = []
@@ -195,12 +196,12 @@ def test_hold_out_adds_a_held_out_series_measured_every_k_iterations(at):
     assert list(values(held, "x").astype(int)) == [it for it, _ in expected] == [220, 520]
     assert np.allclose(values(held, "y"), [v * t.config.seq_length for _, v in expected], rtol=1e-6)
     ok(at)  # a rerun without training measures nothing new
-    assert len(at.session_state["validation"][state.active_run(at.session_state).run_id]["its"]) == 2
+    assert len(session_of(at.session_state).validation[session_of(at.session_state).active_run.run_id]["its"]) == 2
     at.checkbox(key="hold_out").set_value(False)
     at.button(key="reset").click()
     ok(at)
     assert trainer(at).val_data.size == 0 and "held-out" not in {d["name"] for d in charts(at)["loss_chart"]["data"]}
-    assert at.session_state["validation"] == {}  # the old run's series is forgotten
+    assert session_of(at.session_state).validation == {}  # the old run's series is forgotten
 
 
 # --- gradient flow --------------------------------------------------------------------------------

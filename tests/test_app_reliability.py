@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from rnn_core import DivergenceError, limits
 from rnn_core.checkpoint import to_bytes
+from ui.session.session import session_of
 from tests.helpers_app import messages, session, small, train
 from tests.helpers_app import trainer as tr  # `trainer` names the run under test in these tests
 from tests.helpers_files import npz, rewritten, zip_bytes
@@ -37,7 +38,7 @@ def at() -> AppTest:
     app = session(timeout=120)
     small(app)
     train(app, 5)
-    assert not app.exception and app.session_state["trainer"].iteration == 5
+    assert not app.exception and session_of(app.session_state).trainer.iteration == 5
     return app
 
 
@@ -75,7 +76,7 @@ def test_a_bad_text_file_is_refused_with_a_reason_and_the_run_is_untouched(at, n
     for w in words:
         assert w in shown, (w, shown)
     untouched(at, before, trainer)
-    assert at.selectbox(key="corpus").value == "prose" and at.session_state["custom_text"] is None
+    assert at.selectbox(key="corpus").value == "prose" and session_of(at.session_state).custom_text is None
     at.number_input(key="n_iters").set_value(3)  # the page goes on working, the reason stays shown
     at.button(key="train").click()
     at.run()
@@ -174,7 +175,7 @@ def test_longest_sample_at_the_temperature_ends(at, temperature):
     at.number_input(key="top_k").set_value(trainer.vocab.size)
     at.button(key="generate").click()
     at.run()
-    sample = at.session_state["sample"]
+    sample = session_of(at.session_state).sample
     assert len(sample) == limits.MAX_SAMPLE_LENGTH and set(sample) <= set(trainer.vocab.chars)
     untouched(at, before, trainer)
 
@@ -201,7 +202,7 @@ def test_largest_learning_rate_without_clipping_diverges_with_a_reset_hint(at):
     at.button(key="play").click()
     at.run()
     at.run()  # Play ticks until the divergence pauses it
-    assert not at.exception and not at.session_state["playing"]
+    assert not at.exception and not session_of(at.session_state).playing
     shown = messages(at.error)
     assert "diverged" in shown and "press **Reset**" in shown and "Play was paused" in shown
     assert tr(at) is trainer and np.isfinite(trainer.model.flat).all() and np.isfinite(trainer.history.loss).all()

@@ -9,15 +9,9 @@ import plotly.graph_objects as go
 import pytest
 
 from rnn_core.text import char_label
-from ui.figures import (
-    LossSeries,
-    char_strip_html,
-    downsample,
-    gradient_norms_figure,
-    hidden_heatmap,
-    loss_figure,
-    prob_bars,
-)
+from ui.figures.loss import LossSeries, downsample, loss_figure
+from ui.figures.probe import gradient_norms_figure, hidden_heatmap, prob_bars
+from ui.figures.strips import char_strip_html
 
 
 def _run(n: int, name: str = "run", start: int = 1) -> LossSeries:

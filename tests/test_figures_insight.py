@@ -1,4 +1,4 @@
-"""ui.figures_insight: trace types, shapes, highlights and HTML escaping of the insight views."""
+"""ui.figures.insight: trace types, shapes, highlights and HTML escaping of the insight views."""
 from __future__ import annotations
 
 import html
@@ -10,7 +10,8 @@ import pytest
 
 from rnn_core import TrainConfig, Trainer
 from rnn_core import analysis as A
-from ui.figures_insight import (
+from rnn_core.cells import CELLS
+from ui.figures.insight import (
     clipped_share_figure,
     microscope_figure,
     neuron_strip_html,
@@ -122,7 +123,7 @@ def test_microscope_figure_rows_and_highlights(cell):
     assert [i for i, c in enumerate(onehot.marker.color) if c != onehot.marker.color[(m["input_id"] + 1) % V]] == [m["input_id"]]
     title = fig.layout.title.text
     assert "input '&quot;' → target 'a'" in title
-    assert f"{m['p_before']:.4f} → {m['p_after']:.4f}" in title and A.FORMULAS[cell] in title
+    assert f"{m['p_before']:.4f} → {m['p_after']:.4f}" in title and CELLS[cell].equation in title
     assert [a.text for a in fig.layout.annotations][:2] == ["x: one-hot input", "h_prev (dots) → h (bars), per hidden unit"]
     json.loads(fig.to_json())  # serializable as sent to the browser
     with pytest.raises(ValueError):

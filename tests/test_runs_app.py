@@ -16,7 +16,8 @@ from rnn_core import TrainConfig, Trainer
 from rnn_core.runstore import Autosaver, RunStore
 from tests.helpers_app import click, messages, session, small, train, trainer
 from tests.helpers_reliability import assert_same, snapshot
-from ui import runs, share, state
+from ui.session import runs, share, state
+from ui.session.session import session_of
 
 
 
@@ -27,7 +28,7 @@ def store(tmp_path, monkeypatch) -> RunStore:
 
 
 def run_id(at: AppTest) -> str:
-    return at.session_state["runs"][at.session_state["active"]].run_id
+    return session_of(at.session_state).runs[session_of(at.session_state).active].run_id
 
 
 def buttons(at: AppTest) -> set[str]:
@@ -38,7 +39,7 @@ def buttons(at: AppTest) -> set[str]:
 def test_first_visit_gets_a_workspace_and_the_settings_but_no_run_yet(store):
     at = session()
     q = at.query_params
-    assert runs.valid_workspace_id(q["ws"]) and q["ws"] == at.session_state["ws"]
+    assert runs.valid_workspace_id(q["ws"]) and q["ws"] == session_of(at.session_state).ws
     assert "run" not in q  # nothing trained, nothing saved: the settings rebuild it exactly
     assert q["corpus"] == "prose" and q["hidden_size"] == "100" and q["learning_rate"] == "0.1"
     assert store.list() == []
@@ -186,16 +187,17 @@ def test_another_workspace_cannot_list_open_or_delete_my_runs(store):
     a, rid = _saved_run(store)
     before = store.info(rid)
     b = session()  # another visitor: another workspace
-    assert b.session_state["ws"] != a.session_state["ws"]
+    assert session_of(b.session_state).ws != session_of(a.session_state).ws
     assert runs.list_runs(b.session_state) == [] and f"open_run_{rid}" not in buttons(b)
     assert "Your saved runs (0)" in [e.label for e in b.expander]
     c = session({"run": rid})  # my run's id without my ws: refused like a missing run
     assert "no saved run" in messages(c.warning) and trainer(c).iteration == 0
-    other = {"ws": c.session_state["ws"]}  # the actions themselves refuse too (no button needed)
+    other = {}  # the actions themselves refuse too (no button needed)
+    session_of(other).ws = session_of(c.session_state).ws
     state.init_state(other)
-    assert runs.open_run(other, rid) is False and other["trainer"].iteration == 0
+    assert runs.open_run(other, rid) is False and session_of(other).trainer.iteration == 0
     assert runs.delete_run(other, rid) is False and store.exists(rid)
-    assert "no such run" in other["notices"]["runs"][-1][1]
+    assert "no such run" in session_of(other).notices["runs"][-1][1]
     d = session({"ws": "f" * 24, "run": rid})  # a made-up workspace: the same
     assert "no saved run" in messages(d.warning)
     assert store.info(rid) == before  # nothing of A's was touched
@@ -224,7 +226,8 @@ def test_sidebar_opens_and_deletes_with_confirmation(store):
     assert not store.exists(second) and f"open_run_{second}" not in buttons(at)
     assert f"Deleted saved run {second}" in messages(at.success)
     assert at.button(key=f"delete_run_{first}").disabled  # the open run cannot be deleted...
-    mine = {"ws": at.session_state["ws"]}  # ...and the action refuses it too
+    mine = {}  # ...and the action refuses it too
+    session_of(mine).ws = session_of(at.session_state).ws
     state.init_state(mine)
     state.restore(mine, store.load(first), "prose", run_id=first)
     assert runs.delete_run(mine, first) is False and store.exists(first)
@@ -272,7 +275,7 @@ def test_play_saves_at_most_every_few_seconds_and_on_pause(store):
     at = session()
     small(at)
     clock = FakeClock()
-    at.session_state["autosaver"] = Autosaver(runs.AUTOSAVE_S, clock=clock)
+    session_of(at.session_state).autosaver = Autosaver(runs.AUTOSAVE_S, clock=clock)
     click(at, "play")  # the first tick of a new run saves at once
     rid = run_id(at)
     first = store.info(rid).iteration
@@ -292,7 +295,7 @@ def test_play_is_sized_by_time_not_by_n_iters(store):
     small(at)
     at.number_input(key="n_iters").set_value(1)
     at.run()
-    at.session_state["train_rate"] = 2000.0  # as measured
+    session_of(at.session_state).train_rate = 2000.0  # as measured
     click(at, "play")
     assert trainer(at).iteration == int(2000 * 0.4 * 0.5)
 

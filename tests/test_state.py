@@ -1,4 +1,4 @@
-"""ui/state.py, ui/training.py, ui/uploads.py and ui/using.py actions on a plain dict, without Streamlit."""
+"""The session actions of ui/session/ (state, training, uploads, using) on a plain dict, without Streamlit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +9,8 @@ import pytest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer, limits
 from rnn_core.checkpoint import to_bytes
-from ui import state, training, uploads, using
+from ui.session import compare, state, training, uploads, using
+from ui.session.session import Run, session_of
 
 HELLO = read_corpus("hello world")
 
@@ -38,39 +39,39 @@ def small_session(**widgets) -> dict:
 
 def test_init_state_builds_one_active_run_from_widgets():
     ss = small_session()
-    assert len(ss["runs"]) == 1 and ss["active"] == 0
-    tr = ss["trainer"]
-    assert tr is ss["runs"][0].trainer and tr.text == HELLO
+    assert len(session_of(ss).runs) == 1 and session_of(ss).active == 0
+    tr = session_of(ss).trainer
+    assert tr is session_of(ss).runs[0].trainer and tr.text == HELLO
     assert (tr.config.hidden_size, tr.config.seq_length) == (8, 10)
     assert ss["probe_text"] == HELLO[:80] and ss["seed_char"] == HELLO[0]
-    assert ss["n_iters"] == 100 and ss["playing"] is False and ss["sample"] == ""
-    run_id = ss["runs"][0].run_id
+    assert ss["n_iters"] == 100 and session_of(ss).playing is False and session_of(ss).sample == ""
+    run_id = session_of(ss).runs[0].run_id
     state.init_state(ss)  # idempotent
-    assert ss["runs"][0].run_id == run_id
+    assert session_of(ss).runs[0].run_id == run_id
 
 
 def test_init_state_with_bad_widget_values_falls_back_to_defaults():
     ss = {"corpus": "hello world", "seq_length": 150}  # longer than the 96-char text
     state.init_state(ss)
-    assert ss["trainer"].config == TrainConfig() and ss["seq_length"] == 25
+    assert session_of(ss).trainer.config == TrainConfig() and ss["seq_length"] == 25
 
 
 def test_train_steps_every_run_in_lock_step_and_records_timing():
     ss = small_session()
-    extra = state.Run(Trainer(HELLO, TrainConfig(hidden_size=4, seq_length=10)), "hello world")
-    ss["runs"].append(extra)
-    out = training.train(ss, 37)
+    extra = Run(Trainer(HELLO, TrainConfig(hidden_size=4, seq_length=10)), "hello world")
+    session_of(ss).runs.append(extra)
+    out = session_of(ss).train(37)
     assert out.iters == 37 and out.error is None and out.seconds > 0
-    assert [r.trainer.iteration for r in ss["runs"]] == [37, 37]
-    assert ss["last_train"]["iters"] == 37 and ss["train_rate"] > 0
+    assert [r.trainer.iteration for r in session_of(ss).runs] == [37, 37]
+    assert session_of(ss).last_train["iters"] == 37 and session_of(ss).train_rate > 0
 
 
 def test_train_caps_a_click_and_reports_progress_in_chunks():
     ss = small_session()
     seen = []
-    ss["train_rate"] = 4000.0  # -> chunks of 1000 at PROGRESS_CHUNK_S = 0.25
-    training.train(ss, limits.MAX_ITERS_PER_CLICK + 5, on_progress=lambda done, total: seen.append((done, total)))
-    assert ss["trainer"].iteration == limits.MAX_ITERS_PER_CLICK
+    session_of(ss).train_rate = 4000.0  # -> chunks of 1000 at PROGRESS_CHUNK_S = 0.25
+    session_of(ss).train(limits.MAX_ITERS_PER_CLICK + 5, on_progress=lambda done, total: seen.append((done, total)))
+    assert session_of(ss).trainer.iteration == limits.MAX_ITERS_PER_CLICK
     assert len(seen) >= 2 and seen[-1] == (limits.MAX_ITERS_PER_CLICK, limits.MAX_ITERS_PER_CLICK)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
@@ -79,56 +80,56 @@ def test_train_click_uses_progress_only_for_long_clicks():
     ss = small_session(n_iters=50)
     calls = []
     training.train_click(ss, lambda d, t: calls.append(d))
-    assert ss["trainer"].iteration == 50 and calls == []
+    assert session_of(ss).trainer.iteration == 50 and calls == []
     ss["n_iters"] = training.PROGRESS_MIN_ITERS
     training.train_click(ss, lambda d, t: calls.append(d))
-    assert ss["trainer"].iteration == 50 + training.PROGRESS_MIN_ITERS and calls[-1] == training.PROGRESS_MIN_ITERS
+    assert session_of(ss).trainer.iteration == 50 + training.PROGRESS_MIN_ITERS and calls[-1] == training.PROGRESS_MIN_ITERS
 
 
 def test_divergence_pauses_keeps_run_and_sets_error():
     ss = small_session(optimizer="sgd", learning_rate=100.0, clip=0.0, hidden_size=16)
-    ss["runs"] = []
+    session_of(ss).runs = []
     state.init_state(ss)
-    tr = ss["trainer"]
-    ss["playing"] = True
+    tr = session_of(ss).trainer
+    session_of(ss).playing = True
     out = training.tick(ss)
     assert out.error and "diverged" in out.error
-    assert ss["playing"] is False and ss["runs"][0].error == out.error
+    assert session_of(ss).playing is False and session_of(ss).runs[0].error == out.error
     assert np.isfinite(tr.model.flat).all() and tr.iteration == out.iters
     state.reset(ss)
-    assert ss["runs"][0].error is None and ss["trainer"].iteration == 0
+    assert session_of(ss).runs[0].error is None and session_of(ss).trainer.iteration == 0
 
 
 def test_play_batch_aims_at_a_share_of_the_interval_whatever_n_iters():
     ss = small_session(n_iters=10_000)
-    assert training.play_batch(ss) == 20  # no measurement yet: a small first tick
-    ss["train_rate"] = 1000.0
-    assert training.play_batch(ss, interval=0.5) == int(1000 * training.PLAY_BUDGET * 0.5)
+    assert training.play_batch(session_of(ss)) == 20  # no measurement yet: a small first tick
+    session_of(ss).train_rate = 1000.0
+    assert training.play_batch(session_of(ss), interval=0.5) == int(1000 * training.PLAY_BUDGET * 0.5)
     ss["n_iters"] = 30  # the Train button's setting; Play is sized by time only
-    assert training.play_batch(ss, interval=0.5) == int(1000 * training.PLAY_BUDGET * 0.5)
-    ss["train_rate"] = 1e9
-    assert training.play_batch(ss) == limits.MAX_ITERS_PER_CLICK
-    ss["train_rate"] = 0.1
-    assert training.play_batch(ss) == 1
+    assert training.play_batch(session_of(ss), interval=0.5) == int(1000 * training.PLAY_BUDGET * 0.5)
+    session_of(ss).train_rate = 1e9
+    assert training.play_batch(session_of(ss)) == limits.MAX_ITERS_PER_CLICK
+    session_of(ss).train_rate = 0.1
+    assert training.play_batch(session_of(ss)) == 1
 
 
 def test_play_and_pause_are_idempotent():
     ss = small_session()
     state.set_playing(ss, True)
     state.set_playing(ss, True)  # the same click delivered twice stays "playing"
-    assert ss["playing"] is True
+    assert session_of(ss).playing is True
     state.set_playing(ss, False)
     state.set_playing(ss, False)
-    assert ss["playing"] is False
+    assert session_of(ss).playing is False
 
 
 def test_live_settings_apply_to_the_running_model():
     ss = small_session()
-    training.train(ss, 5)
-    tr = ss["trainer"]
+    session_of(ss).train(5)
+    tr = session_of(ss).trainer
     ss.update(learning_rate=0.02, optimizer="adam", clip=0.0)
     state.apply_live_settings(ss)
-    assert ss["trainer"] is tr and tr.iteration == 5
+    assert session_of(ss).trainer is tr and tr.iteration == 5
     assert (tr.config.learning_rate, tr.config.optimizer, tr.config.clip) == (0.02, "adam", None)
     ss["clip"] = 2.5
     state.apply_live_settings(ss)
@@ -137,36 +138,36 @@ def test_live_settings_apply_to_the_running_model():
 
 def test_bad_live_setting_is_refused_with_a_notice_and_widgets_restored():
     ss = small_session()
-    tr = ss["trainer"]
+    tr = session_of(ss).trainer
     ss["learning_rate"] = float("nan")
     state.apply_live_settings(ss)
     assert tr.config.learning_rate == 0.1 and ss["learning_rate"] == 0.1
-    [(kind, msg)] = state.take_notices(ss, "settings")
+    [(kind, msg)] = session_of(ss).take_notices("settings")
     assert kind == "error" and "learning rate" in msg
 
 
 def test_pending_changes_and_reset_applies_them():
     ss = small_session()
-    training.train(ss, 5)
-    tr = ss["trainer"]
+    session_of(ss).train(5)
+    tr = session_of(ss).trainer
     assert state.pending_changes(ss) == []
     ss.update(hidden_size=12, seed=3)
     assert state.pending_changes(ss) == [("hidden size", 8, 12), ("seed", 0, 3)]
-    assert ss["trainer"] is tr and tr.iteration == 5  # nothing wiped
+    assert session_of(ss).trainer is tr and tr.iteration == 5  # nothing wiped
     state.reset(ss)
-    new = ss["trainer"]
+    new = session_of(ss).trainer
     assert new is not tr and new.iteration == 0 and new.model.H == 12 and new.config.seed == 3
-    assert state.pending_changes(ss) == [] and ss["runs"][0].source == "hello world"
+    assert state.pending_changes(ss) == [] and session_of(ss).runs[0].source == "hello world"
 
 
 def test_reset_with_impossible_settings_keeps_the_run():
     ss = small_session()
-    training.train(ss, 5)
-    tr = ss["trainer"]
+    session_of(ss).train(5)
+    tr = session_of(ss).trainer
     ss["seq_length"] = 150  # the hello text has 96 characters
     state.reset(ss)
-    assert ss["trainer"] is tr and tr.iteration == 5
-    [(kind, msg)] = state.take_notices(ss, "controls")
+    assert session_of(ss).trainer is tr and tr.iteration == 5
+    [(kind, msg)] = session_of(ss).take_notices("controls")
     assert kind == "error" and "unchanged" in msg
 
 
@@ -174,9 +175,9 @@ def test_switch_corpus_starts_a_run_on_that_text():
     ss = small_session()
     ss["corpus"] = "code (brackets)"
     state.switch_corpus(ss)
-    assert ss["trainer"].text == read_corpus("code (brackets)") and ss["trainer"].iteration == 0
-    assert ss["runs"][0].source == "code (brackets)"
-    assert ss["probe_text"] == ss["trainer"].text[:80]
+    assert session_of(ss).trainer.text == read_corpus("code (brackets)") and session_of(ss).trainer.iteration == 0
+    assert session_of(ss).runs[0].source == "code (brackets)"
+    assert ss["probe_text"] == session_of(ss).trainer.text[:80]
 
 
 def test_upload_text_once_per_file():
@@ -184,30 +185,31 @@ def test_upload_text_once_per_file():
     text = "abc abd abe\n" * 10
     ss["upload"] = FakeUpload("mine.md", text.encode(), file_id="f1")
     uploads.upload_text(ss)
-    tr = ss["trainer"]
-    assert tr.text == text and ss["corpus"] == "📄 mine.md" and ss["custom_text"] == ("📄 mine.md", text)
+    tr = session_of(ss).trainer
+    assert tr.text == text and ss["corpus"] == "📄 mine.md" and session_of(ss).custom_text == ("📄 mine.md", text)
     assert "📄 mine.md" in state.corpus_options(ss)
-    training.train(ss, 3)
+    session_of(ss).train(3)
     uploads.upload_text(ss)  # same file_id again (a rerun): ignored
-    assert ss["trainer"] is tr and tr.iteration == 3
+    assert session_of(ss).trainer is tr and tr.iteration == 3
     ss["corpus"] = "prose"
     state.switch_corpus(ss)
     ss["corpus"] = "📄 mine.md"  # the uploaded text stays selectable
     state.switch_corpus(ss)
-    assert ss["trainer"].text == text
+    assert session_of(ss).trainer.text == text
 
 
 @pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n\x00\x00", b"", b"\xff\xfeh\x00i\x00", b"caf\xe9 " * 20,
                                   b"ab"])
 def test_bad_upload_leaves_everything_as_it_was(data):
     ss = small_session()
-    training.train(ss, 4)
-    tr, params = ss["trainer"], ss["trainer"].model.flat.copy()
-    before = {k: ss[k] for k in ("corpus", "probe_text", "custom_text", "active")}
+    session_of(ss).train(4)
+    tr, params = session_of(ss).trainer, session_of(ss).trainer.model.flat.copy()
+    sess = session_of(ss)
+    before = ({k: ss[k] for k in ("corpus", "probe_text")}, sess.custom_text, sess.active, list(sess.runs))
     ss["upload"] = FakeUpload("bad.txt", data, file_id="b1")
     uploads.upload_text(ss)
-    assert ss["trainer"] is tr and tr.iteration == 4 and np.array_equal(tr.model.flat, params)
-    assert {k: ss[k] for k in before} == before
+    assert session_of(ss).trainer is tr and tr.iteration == 4 and np.array_equal(tr.model.flat, params)
+    assert ({k: ss[k] for k in before[0]}, sess.custom_text, sess.active, list(sess.runs)) == before
     assert uploads.file_error(ss, "upload").startswith("Could not use bad.txt")
     ss["upload"] = FakeUpload("other.txt", b"x", file_id="b2")  # another file: that old reason is gone
     assert uploads.file_error(ss, "upload") is None
@@ -220,44 +222,44 @@ def test_checkpoint_upload_restores_run_and_syncs_widgets():
     other.step(11)
     ss["checkpoint_upload"] = FakeUpload("fox.npz", to_bytes(other), file_id="c1")
     uploads.upload_checkpoint(ss)
-    tr = ss["trainer"]
+    tr = session_of(ss).trainer
     assert tr.iteration == 11 and np.array_equal(tr.model.flat, other.model.flat)
     assert (ss["hidden_size"], ss["seq_length"], ss["seed"], ss["optimizer"], ss["learning_rate"], ss["clip"]) == \
            (6, 7, 9, "adam", 0.01, 0.0)
     assert state.pending_changes(ss) == [] and ss["corpus"] == "💾 fox.npz"
-    assert state.take_notices(ss, "checkpoint")[0][0] == "success"
+    assert session_of(ss).take_notices("checkpoint")[0][0] == "success"
 
 
 def test_bad_checkpoint_keeps_the_run():
     ss = small_session()
-    tr = ss["trainer"]
+    tr = session_of(ss).trainer
     ss["checkpoint_upload"] = FakeUpload("x.npz", b"PK\x03\x04garbage", file_id="c2")
     uploads.upload_checkpoint(ss)
-    assert ss["trainer"] is tr
+    assert session_of(ss).trainer is tr
     assert "x.npz" in uploads.file_error(ss, "checkpoint_upload")
 
 
 def test_generate_stores_sample_without_the_seed_char():
     ss = small_session(seed_char="h", sample_length=40, temperature=0.5, sample_seed=1)
-    training.train(ss, 50)
-    state.generate(ss)
-    s = ss["sample"]
-    assert len(s) == 40 and set(s) <= set(ss["trainer"].vocab.chars) and ss["sample_seed_char"] == "h"
-    assert s == ss["trainer"].sample("h", 40, temperature=0.5, seed=1)
+    session_of(ss).train(50)
+    compare.generate_all(ss)
+    s = session_of(ss).sample
+    assert len(s) == 40 and set(s) <= set(session_of(ss).trainer.vocab.chars) and session_of(ss).sample_seed_char == "h"
+    assert s == session_of(ss).trainer.sample("h", 40, temperature=0.5, seed=1)
 
 
 def test_generate_with_a_bad_seed_char_gives_a_notice():
     ss = small_session()
     ss["seed_char"] = "Z"  # not in the hello-world text
-    state.generate(ss)
-    assert ss["sample"] == ""
-    [(kind, msg)] = state.take_notices(ss, "sample")
+    compare.generate_all(ss)
+    assert session_of(ss).sample == ""
+    [(kind, msg)] = session_of(ss).take_notices("sample")
     assert kind == "error" and "vocabulary" in msg
 
 
 def test_clean_probe_text_drops_unknown_and_caps_length():
     ss = small_session()
-    tr = ss["trainer"]
+    tr = session_of(ss).trainer
     pin = using.clean_probe_text(tr, "hello~ wörld")
     assert pin.text == "hello wrld" and pin.dropped == ["~", "ö"] and not pin.truncated
     pin = using.clean_probe_text(tr, "h" * (limits.MAX_PROBE_CHARS + 9))
@@ -268,21 +270,21 @@ def test_clean_probe_text_drops_unknown_and_caps_length():
 
 def test_checkpoint_filename_is_safe():
     ss = small_session()
-    ss["runs"][0].source = "📄 my notes (v2).txt"
-    name = using.checkpoint_filename(ss["runs"][0])
+    session_of(ss).runs[0].source = "📄 my notes (v2).txt"
+    name = using.checkpoint_filename(session_of(ss).runs[0])
     assert name.endswith("-rnn-it0.npz") and "/" not in name and " " not in name
 
 
 def test_notices_are_shown_once():
     ss = {}
-    state.notify(ss, "data", "error", "x")
-    state.notify(ss, "data", "info", "y")
-    assert state.take_notices(ss, "data") == [("error", "x"), ("info", "y")]
-    assert state.take_notices(ss, "data") == []
+    session_of(ss).notify("data", "error", "x")
+    session_of(ss).notify("data", "info", "y")
+    assert session_of(ss).take_notices("data") == [("error", "x"), ("info", "y")]
+    assert session_of(ss).take_notices("data") == []
 
 
 def test_heatmap_window_is_centred_and_bounded():
-    from ui.panels_charts import MAX_HEATMAP_CELLS, heatmap_window
+    from ui.panels.look_inside.hidden_state import MAX_HEATMAP_CELLS, heatmap_window
     assert heatmap_window(80, 100, 5) == (0, 80)
     lo, hi = heatmap_window(400, 512, 399)
     assert hi == 400 and (hi - lo) * 512 <= MAX_HEATMAP_CELLS
@@ -294,34 +296,34 @@ def test_corpus_switch_that_cannot_fit_keeps_the_run():
     ss = small_session()
     ss["corpus"] = "prose"
     state.switch_corpus(ss)
-    assert state.take_notices(ss, "data")[0][0] == "success"
-    tr = ss["trainer"]
+    assert session_of(ss).take_notices("data")[0][0] == "success"
+    tr = session_of(ss).trainer
     ss["seq_length"] = 200
     ss["corpus"] = "hello world"  # 96 characters: too short for windows of 200
     state.switch_corpus(ss)
-    assert ss["trainer"] is tr and ss["corpus"] == "prose"
-    [(kind, msg)] = state.take_notices(ss, "data")
+    assert session_of(ss).trainer is tr and ss["corpus"] == "prose"
+    [(kind, msg)] = session_of(ss).take_notices("data")
     assert kind == "error" and "seq_length" in msg.replace("sequence length", "seq_length")
 
 
 def test_add_run_trains_in_lock_step_and_is_capped():
     ss = small_session()
-    training.train(ss, 5)
+    session_of(ss).train(5)
     run = state.add_run(ss, TrainConfig(hidden_size=4, seq_length=10, learning_rate=0.3))
-    assert run.trainer.text == ss["trainer"].text and ss["trainer"] is ss["runs"][0].trainer
-    training.train(ss, 3)  # lock step: the late run catches up by at most one extra batch per chunk...
-    assert [r.trainer.iteration for r in ss["runs"]] == [8, 6]
-    training.train(ss, 6)  # ...until level
-    assert [r.trainer.iteration for r in ss["runs"]] == [14, 14]
+    assert run.trainer.text == session_of(ss).trainer.text and session_of(ss).trainer is session_of(ss).runs[0].trainer
+    session_of(ss).train(3)  # lock step: the late run catches up by at most one extra batch per chunk...
+    assert [r.trainer.iteration for r in session_of(ss).runs] == [8, 6]
+    session_of(ss).train(6)  # ...until level
+    assert [r.trainer.iteration for r in session_of(ss).runs] == [14, 14]
     state.add_run(ss, TrainConfig(hidden_size=4, seq_length=10))
     with pytest.raises(ValueError, match="At most 3"):
         state.add_run(ss, TrainConfig(hidden_size=4, seq_length=10))
-    state.set_active(ss, 1)
-    assert ss["trainer"] is run.trainer
+    session_of(ss).select(1)
+    assert session_of(ss).trainer is run.trainer
 
 
 def test_restore_can_keep_a_known_run_id():
     ss = small_session()
     other = Trainer(HELLO, TrainConfig(hidden_size=5, seq_length=10))
     state.restore(ss, other, "💾 store", run_id="abc123")
-    assert ss["runs"][0].run_id == "abc123" and ss["trainer"] is other and ss["hidden_size"] == 5
+    assert session_of(ss).runs[0].run_id == "abc123" and session_of(ss).trainer is other and ss["hidden_size"] == 5

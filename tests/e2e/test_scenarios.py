@@ -216,7 +216,7 @@ def test_pause_during_a_tick_leaves_readout_chart_and_model_consistent(app_serve
     """Click Pause while a Play tick is training (a person clicks at any moment).
 
     Streamlit (runner.fastReruns) starts the Pause click's full run on a new script thread while the
-    tick's thread is still inside Trainer.step. Before the session's training lock (ui/state.py,
+    tick's thread is still inside Trainer.step. Before the session's training lock (Session.lock in ui/session/session.py,
     commits a8c2b9d/eed4a7f) the page then showed a half-stepped trainer: the readout ahead of the
     loss chart, and training went on after the page said paused, so the next Train added more than
     n_iters. This caught it in about 5 runs of 6.
@@ -295,7 +295,8 @@ def test_upload_text_switches_vocabulary_and_png_is_refused(app_server, page, tm
 
 # --------------------------------------------------------------------------- 5. sampling
 def test_generate_shows_seed_then_requested_length(app_server, page):
-    from ui import state  # the page's own actions, run here without Streamlit as the oracle
+    from ui.session import compare, state  # the page's own actions, run here without Streamlit as the oracle
+    from ui.session.session import session_of
 
     open_app(page, app_server)
     seed_char, temperature, length = "e", 0.5, 60
@@ -321,8 +322,8 @@ def test_generate_shows_seed_then_requested_length(app_server, page):
     ss: dict = {}
     state.init_state(ss)
     ss.update(seed_char=seed_char, temperature=temperature, sample_length=length)
-    state.generate(ss)
-    assert shown == ss["sample_seed_char"] + ss["sample"]
+    compare.generate_all(ss)
+    assert shown == session_of(ss).sample_seed_char + session_of(ss).sample
     assert_no_exception(page)
     assert_no_console_errors(page)
 

@@ -1,0 +1,55 @@
+"""Look inside: one step under the microscope. One character of the next training window through the
+forward pass, its gradient and one update of a copy of the model (the real one is not changed)."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from rnn_core import analysis as A
+from rnn_core import char_label
+
+from ...figures.insight import microscope_figure
+from ...figures.strips import window_html
+from ..common import chart
+
+UPDATE_LABELS = {"sgd": "one plain SGD step (as the notebooks do)", "trainer": "one step of the trainer's optimizer"}
+
+def render_microscope(trainer, ss, pin) -> None:
+    """One character of the next window through the forward pass, its gradient and one update."""
+    T = trainer.config.seq_length
+    if not isinstance(ss.get("micro_pos"), (int, np.integer)) or not 0 <= ss["micro_pos"] < T:
+        ss["micro_pos"] = 0
+    ss.setdefault("micro_update", "sgd")
+    st.caption("As seeds 000 and 004 walk through it: one character of the training window the model learns from "
+               "next goes through the forward pass, gets its gradient, and the model takes one step. Does the "
+               "probability of the right next character go up?")
+    c = st.columns([3, 2], vertical_alignment="bottom")
+    if T > 1:
+        c[0].slider("Character of the window (green: the input; red: the target, the character after it)",
+                    0, T - 1, key="micro_pos")
+    c[1].radio("Update", list(UPDATE_LABELS), key="micro_update", format_func=UPDATE_LABELS.get,
+               help="Plain SGD: w −= lr·g on this one character's loss, no clipping. The trainer's optimizer: "
+                    "clipped, with its accumulated state (Adagrad's memory), as training would do it.")
+    pos = int(ss["micro_pos"])
+    m = A.microscope(trainer, pos, update=str(ss["micro_update"]))
+    w = A.next_window(trainer)
+    st.html(window_html(trainer.vocab.decode(np.append(w.inputs, w.targets[-1])), pos))
+    k = st.columns(4)
+    k[0].metric("Input → target", f"‘{char_label(m['input_char'])}’ → ‘{char_label(m['target_char'])}’")
+    k[1].metric("p(target) before", f"{m['p_before']:.4f}", help=f"Loss {m['loss_before']:.3f} nats.")
+    k[2].metric("p(target) after one step", f"{m['p_after']:.4f}", f"{m['p_after'] - m['p_before']:+.4f}",
+                help=f"Loss {m['loss_after']:.3f} nats, after {UPDATE_LABELS[m['update']]} at learning rate "
+                     f"{m['learning_rate']:g} on a copy of the model (the real one is not changed).")
+    k[3].metric("Loss before → after", f"{m['loss_before']:.3f} → {m['loss_after']:.3f}",
+                help="−ln p(target), in nats.")
+    chart(microscope_figure(m, trainer.vocab.chars), "microscope")
+    st.markdown(f"**The cell:** `{m['formula']}`, then scores `y = Why·h + by`, `p = softmax(y)`, and the gradient "
+                "on the scores `dL/dy = p − onehot(target)`.")
+    terms = m["terms"]
+    if terms:
+        norms = " · ".join(f"‖{name}‖ = {float(np.linalg.norm(terms[name])):.3f}"
+                           for name in ("Wxh·x", "Whh·h_prev", "bh"))
+        st.caption(f"The three parts of the pre-activation: {norms}. Seeds 000 and 004 put the bias inside the "
+                   f"recurrent product, tanh(Wxh·x + Whh·(h_prev + bh)); here that would change h by up to "
+                   f"{terms['bias_inside_gap']:.2g}. It is 0 while bh = 0, which is why the slip goes unnoticed "
+                   "at initialisation.")

@@ -1,0 +1,73 @@
+"""Look inside: the neuron explorer. Rank the units by how well they track simple features of the
+probe text; click one to see it light up along the text (and, for a cell with an unbounded state,
+that state too)."""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from rnn_core import analysis as A
+from rnn_core.cells import CELLS
+
+from ...figures.insight import neuron_strip_html, unit_ranking_figure
+from ..common import PLOTLY_CONFIG
+
+RANK_TOP = 3          # units listed per feature in the ranking
+RANKING_KEY = "unit_ranking"
+
+
+def pick_unit_from_ranking(ss=None) -> None:
+    """on_select of the ranking chart: the clicked bar's unit (its customdata) becomes `neuron`."""
+    ss = st.session_state if ss is None else ss
+    try:
+        points = ss[RANKING_KEY]["selection"]["points"]
+    except (KeyError, TypeError):
+        return
+    for point in points:
+        unit = point.get("customdata")
+        if isinstance(unit, (list, tuple)):
+            unit = unit[0] if unit else None
+        if unit is not None:
+            ss["neuron"] = int(unit)
+            return
+
+
+def render_neuron_explorer(trainer, ss, pin) -> None:
+    """Pick a hidden unit (a ranking bar or the selector) and see it light up along the probe text."""
+    if not pin.text:
+        return
+    pr = trainer.probe(pin.text)
+    H = pr.hidden.shape[1]
+    features = A.text_features(pr.text)
+    ranking = A.rank_units(pr.hidden, features, top=RANK_TOP)
+    if not isinstance(ss.get("neuron"), (int, np.integer)) or not 0 <= ss["neuron"] < H:
+        ss["neuron"] = ranking[0][1] if ranking else 0   # start on the unit that tracks a feature best
+    st.caption("Which hidden units track something simple about the text? The bars rank, for each feature of the "
+               "probe text, the units whose activation follows it most closely (Pearson r: red rises with the "
+               "feature, blue falls). Click a bar, or pick any unit, to see it along the text.")
+    left, right = st.columns([2, 3], gap="medium")
+    with left:
+        fig = unit_ranking_figure(ranking, title="Units that track a feature of the probe text")
+        # Hover (and so a click) by row: in a narrow column "closest" often misses short bars.
+        fig.update_layout(hovermode="y")
+        st.plotly_chart(fig, key=RANKING_KEY, config=PLOTLY_CONFIG, theme=None, on_select=pick_unit_from_ranking,
+                        selection_mode="points")
+    with right:
+        st.number_input(f"Hidden unit (0–{H - 1})", min_value=0, max_value=H - 1, step=1, key="neuron",
+                        help="Also set by clicking a bar of the ranking.")
+        unit = int(ss["neuron"])
+        st.markdown(f"**Unit {unit}** after reading each character (red +1, white 0, blue −1; hover for values)")
+        st.html(neuron_strip_html(pr.text, pr.hidden, unit))
+        names, r = A.unit_correlations(pr.hidden, features)
+        tracks = " · ".join(f"{name} {r[k, unit]:+.2f}" for k, name in enumerate(names))
+        st.caption(f"Correlation of unit {unit} with each feature on this text: {tracks}.")
+        cell = trainer.config.cell
+        for key, view in getattr(CELLS.get(cell), "views", {}).items():
+            if view.kind != "unbounded" or key not in pr.extras:
+                continue
+            values = pr.extras[key]  # (T, H)
+            scale = float(np.max(np.abs(values[:, unit]))) or 1.0
+            st.markdown(f"**{cell.upper()} {view.label} of unit {unit}** (unbounded; colours scaled to ±{scale:.2f})")
+            st.html(neuron_strip_html(pr.text, values, unit, scale=scale))
+            st.caption(f"The {view.label}: {view.meaning}. Unbounded, it can count or hold a value across many "
+                       "characters, while h above is what the cell lets out at each step.")

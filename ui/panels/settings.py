@@ -1,0 +1,61 @@
+"""Sidebar: model settings (apply on Reset) and optimizer settings (apply now)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from rnn_core import limits
+from rnn_core.cells import CELLS
+from rnn_core.optim import OPTIMIZERS
+
+from ..session import state
+from ..session.session import session_of
+from ..session.widgets import HOLD_OUT_FRACTION, cell_options
+from .common import show_notices
+
+
+def cell_help() -> str:
+    """The cell selector's help: one sentence or two per registered cell, from the cell itself."""
+    parts = [f"**{name.upper()}**: {getattr(cls, 'help', '')}" for name, cls in CELLS.items()]
+    return ("The recurrent unit that carries memory from one character to the next. " + " ".join(parts)
+            + " Applies on Reset.")
+
+
+def cell_label(name: str) -> str:
+    return getattr(CELLS.get(name), "label", name.upper())
+
+
+OPTIMIZER_LABELS = {"adagrad": "Adagrad (min-char-rnn)", "sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
+
+
+def render_settings(ss) -> None:
+    st.subheader("Model", help="Changing these needs a new model: they apply when you press Reset.")
+    st.caption(":material/pending: **Applies on Reset** (the current model keeps training until then).")
+    model_cell = session_of(ss).trainer.config.cell
+    st.selectbox("Cell", cell_options(), key="cell", format_func=cell_label, help=cell_help())
+    if ss.get("cell") != model_cell:
+        st.caption(f":material/pending: The model is still a {model_cell.upper()}: the "
+                   f"{str(ss['cell']).upper()} starts when you press **Reset & apply** (or **Add a run** under "
+                   "Compare runs, to train both side by side).")
+    st.number_input(f"Hidden units H (1–{limits.MAX_HIDDEN})", min_value=1, max_value=limits.MAX_HIDDEN, step=10,
+                    key="hidden_size", help="Size of the memory vector carried from character to character.")
+    st.number_input(f"Sequence length T (1–{limits.MAX_SEQ_LENGTH})", min_value=1, max_value=limits.MAX_SEQ_LENGTH,
+                    step=5, key="seq_length",
+                    help="Characters per training window: backpropagation goes back this many steps.")
+    st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed",
+                    help="The random initial weights come from this seed: the same seed, the same run.")
+    st.checkbox(f"Hold out the last {HOLD_OUT_FRACTION:.0%} of the text", key="hold_out",
+                help="The model never trains on the end of the text; the loss chart adds its loss there "
+                     "(held-out), every few iterations. Training loss below held-out loss means memorising.")
+
+    st.subheader("Optimizer", help="These change the running model immediately.")
+    st.caption(":material/bolt: **Applies now**, without a reset.")
+    st.selectbox("Optimizer", list(OPTIMIZERS), key="optimizer", format_func=lambda o: OPTIMIZER_LABELS.get(o, o),
+                 on_change=state.apply_live_settings, args=(ss,),
+                 help="Switching starts the new optimizer's memory fresh; the weights stay.")
+    st.number_input("Learning rate", min_value=1e-5, max_value=100.0, step=0.01, format="%.5g", key="learning_rate",
+                    on_change=state.apply_live_settings, args=(ss,),
+                    help="Step size of each update. Too high and the loss jumps up or training diverges.")
+    st.number_input("Gradient clip (0 = off)", min_value=0.0, max_value=1000.0, step=1.0, format="%g", key="clip",
+                    on_change=state.apply_live_settings, args=(ss,),
+                    help="Each gradient entry is clipped to [−clip, clip], which keeps updates from exploding.")
+    show_notices(ss, "settings")

@@ -1,0 +1,324 @@
+"""Saved runs, the visitor's workspace and the page's URL, without Streamlit.
+
+The URL of the page always reads
+    ?ws=<workspace>&run=<run id>&corpus=prose&cell=rnn&hidden_size=100&...
+  ws      a random id made on the first visit (WORKSPACE_HEX hex characters). Every run saved from this
+          browser tab carries it in its meta; the sidebar lists, opens and deletes only runs whose meta
+          says the same ws. The run folder is shared by every visitor of the server, and ws is what
+          keeps one visitor's runs out of another's hands: it is a bearer secret, like an unlisted link.
+  run     the active run's id, once it has been saved (a run at iteration 0 is not saved: the settings
+          in the URL rebuild it exactly). Opening the URL in a new session restores that run.
+  corpus, cell, hidden_size, ...   the active run's settings (ui/session/share.py): a link WITHOUT ws and run
+          starts the same run from scratch anywhere. When `run` is present it wins.
+
+Saving: `autosave` writes every run of the session whose state changed since its last save: at once
+after a click, at most every AUTOSAVE_S seconds while Play runs. A failed write (disk full, read-only
+folder) becomes `Session.save_error`, shown by the page; training goes on.
+
+The Session fields used here: ws, saved_sigs {run_id: signature at its last save}, autosaver, save_error,
+confirm_delete (run id waiting for a confirmation). Notices go to the area "runs".
+"""
+from __future__ import annotations
+
+import math
+import re
+import secrets
+import time
+from typing import Mapping
+
+from assets.corpora import CORPORA, read_corpus
+from rnn_core import Trainer
+from rnn_core.runstore import Autosaver, InvalidRunId, RunInfo, RunNotFound, RunStore, valid_run_id
+
+from . import state
+from .session import Run, session_of
+from .widgets import DEFAULT_CORPUS
+from .share import CORPUS_KEY, config_from_query, config_keys, config_to_query
+
+WS_KEY = "ws"
+RUN_KEY = "run"
+WORKSPACE_HEX = 24               # 96 random bits: not guessable, short enough for a URL
+AUTOSAVE_S = 5.0                 # at most one save per this many seconds while Play runs
+MAX_RUNS_PER_WORKSPACE = 20      # the oldest beyond this are removed when a new run is first saved
+_WS = re.compile(rf"[0-9a-f]{{{WORKSPACE_HEX}}}")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
+
+
+def url_keys() -> list[str]:
+    """Every query key this page writes (others in the URL are left alone)."""
+    return [WS_KEY, RUN_KEY, CORPUS_KEY, *config_keys()]
+
+
+def new_workspace_id() -> str:
+    return secrets.token_hex(WORKSPACE_HEX // 2)
+
+
+def valid_workspace_id(s) -> bool:
+    return isinstance(s, str) and _WS.fullmatch(s) is not None
+
+
+def md_escape(text: str) -> str:
+    """Text from a URL shown in st.warning (markdown): no links, images or formatting can sneak in."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def store() -> RunStore:
+    """The run folder ($CHAR_RNN_RUNS_DIR, else the user's cache). Cheap: made per call, read from the env."""
+    return RunStore()
+
+
+def _last(params: Mapping, key: str) -> str | None:
+    raw = params.get(key)
+    if isinstance(raw, (list, tuple)):
+        raw = raw[-1] if raw else None
+    return None if raw is None else str(raw)
+
+
+# ---- a new session -------------------------------------------------------------------------
+def start_session(ss, params: Mapping) -> None:
+    """On the first script run of a session: adopt or make the workspace, then open the run the URL
+    names, or start a run with the URL's settings. Never raises for anything in the URL; what could
+    not be used becomes a warning. Later runs of the session return at once."""
+    sess = session_of(ss)
+    if sess.ws:
+        return
+    ws = _last(params, WS_KEY)
+    if valid_workspace_id(ws):
+        sess.ws = ws
+    else:
+        sess.ws = new_workspace_id()
+        if ws is not None:
+            sess.notify("runs", "warning", "The link's workspace id (ws) is not valid, so a new, empty "
+                                                "workspace was made; your saved runs are under your old link.")
+    run_id = _last(params, RUN_KEY)
+    if run_id is not None:
+        if open_run(ss, run_id, from_link=True):
+            return
+    if any(k in params for k in (CORPUS_KEY, *config_keys())):
+        _start_from_settings(ss, params)
+
+
+def _start_from_settings(ss, params: Mapping) -> None:
+    corpus, cfg, warnings = config_from_query(params)
+    for w in warnings:
+        session_of(ss).notify("runs", "warning", md_escape(w))
+    corpus = corpus or DEFAULT_CORPUS
+    try:
+        trainer = Trainer(read_corpus(corpus), cfg)
+    except ValueError as err:
+        session_of(ss).notify("runs", "warning", f"The link's settings cannot train on “{corpus}” ({err}); "
+                                            "starting with the default settings instead.")
+        return
+    state.restore(ss, trainer, corpus)  # a new run id: the link only reproduces the run
+
+
+# ---- opening, listing, deleting ------------------------------------------------------------
+def _owned(s: RunStore, ss, run_id: str) -> bool:
+    return s.meta(run_id).get(WS_KEY) == session_of(ss).ws
+
+
+def open_run(ss, run_id, *, from_link: bool = False) -> bool:
+    """Make saved run `run_id` of this workspace the session's run; False (and a warning) if impossible.
+
+    A run of another workspace is refused with the same words as a missing one, so a link cannot
+    be used to learn which ids exist.
+    """
+    shown = run_id if valid_run_id(run_id) else None
+    where = "The link's run" if from_link else "That run"
+    s = store()
+    try:
+        if shown is None:
+            raise InvalidRunId("it is not a run id (12 characters 0–9 and a–f)")
+        if not s.exists(run_id) or not _owned(s, ss, run_id):
+            raise RunNotFound(f"there is no saved run {run_id} in this workspace (it may have been deleted, or "
+                              "the link lost its ws= part)")
+        trainer = s.load(run_id)
+    except Exception as err:  # noqa: BLE001  any damage to a file on disk: a notice, never a traceback
+        reason = str(err).rstrip(".") or type(err).__name__
+        if not isinstance(err, ValueError):
+            reason = f"the saved file cannot be read ({type(err).__name__}: {reason[:200]})"
+        fresh = " A new run was started instead." if from_link else " The current run is unchanged."
+        session_of(ss).notify("runs", "warning", f"{where} could not be opened: {md_escape(reason)}.{fresh}")
+        return False
+    if not from_link:
+        autosave(ss, force=True)  # the run being left keeps its last iterations
+    meta = s.meta(run_id)
+    state.restore(ss, trainer, _label(meta, trainer), run_id=run_id)
+    sess = session_of(ss)
+    sess.saved_sigs[run_id] = _signature(sess.active_run)
+    sess.notify("runs", "success", f"Reopened saved run {run_id} at iteration {trainer.iteration:,}.")
+    return True
+
+
+def _label(meta: dict, trainer: Trainer) -> str:
+    """The corpus selector's entry for a reopened run: the built-in name if the text is that corpus."""
+    corpus = meta.get("corpus")
+    if isinstance(corpus, str) and corpus in CORPORA and read_corpus(corpus) == trainer.text:
+        return corpus
+    if isinstance(corpus, str) and corpus and corpus not in CORPORA:
+        return corpus[:80]
+    return "💾 saved run"
+
+
+def list_runs(ss) -> list[RunInfo]:
+    """This workspace's saved runs, newest first (an unreadable one carries `error`)."""
+    ws = session_of(ss).ws
+    try:
+        return [r for r in store().list() if ws and r.meta.get(WS_KEY) == ws]
+    except OSError as err:
+        session_of(ss).notify("runs", "warning", f"The saved runs cannot be listed ({err.strerror or err}).")
+        return []
+
+
+def open_ids(ss) -> set[str]:
+    return {r.run_id for r in session_of(ss).runs}
+
+
+def ask_delete(ss, run_id: str) -> None:
+    session_of(ss).confirm_delete = run_id
+
+
+def cancel_delete(ss) -> None:
+    session_of(ss).confirm_delete = None
+
+
+def delete_run(ss, run_id: str) -> bool:
+    """Delete a saved run of this workspace (not one that is open in this session)."""
+    sess = session_of(ss)
+    sess.confirm_delete = None
+    s = store()
+    try:
+        if not valid_run_id(run_id) or not s.exists(run_id) or not _owned(s, ss, run_id):
+            raise RunNotFound("there is no such run in this workspace")
+        if run_id in open_ids(ss):
+            raise ValueError("it is the run open now; open or start another run first")
+        s.delete(run_id)
+    except (ValueError, OSError) as err:
+        sess.notify("runs", "warning", f"Could not delete that run: {md_escape(str(err).rstrip('.'))}.")
+        return False
+    sess.saved_sigs.pop(run_id, None)
+    sess.notify("runs", "success", f"Deleted saved run {run_id}.")
+    return True
+
+
+# ---- saving --------------------------------------------------------------------------------
+def _signature(run: Run) -> tuple:
+    tr = run.trainer
+    return (id(tr), tr.iteration, tr.config, run.source)
+
+
+def _meta(ws: str, run: Run) -> dict:
+    return {WS_KEY: ws, "corpus": run.source[:200], "title": run.source[:200]}
+
+
+def autosave(ss, force: bool = False) -> bool:
+    """Save the session's runs that changed since their last save; True if something was written.
+
+    A run at iteration 0 is not saved (nothing to lose). While Play runs, saves are throttled to one
+    per AUTOSAVE_S unless a run is new or `force`. A failed write sets Session.save_error and is retried
+    after AUTOSAVE_S (at once on the next click); the runs are untouched either way.
+    """
+    sess = session_of(ss)
+    if not sess.ws:
+        return False
+    sigs = sess.saved_sigs
+    todo = [r for r in sess.runs if r.trainer.iteration > 0 and sigs.get(r.run_id) != _signature(r)]
+    if not todo:
+        return False
+    saver = sess.autosaver
+    if saver is None:
+        saver = sess.autosaver = Autosaver(AUTOSAVE_S)
+    urgent = force or not sess.playing or any(r.run_id not in sigs for r in todo)
+    if not saver.due(urgent):
+        return False
+    saver.saved()  # also after a failure: a full disk is not hammered on every Play tick
+    s = store()
+    try:
+        with sess.lock:  # a Play tick on an older script thread may be mid-step
+            for run in todo:
+                first = run.run_id not in sigs and not s.exists(run.run_id)
+                s.save(run.run_id, run.trainer, _meta(sess.ws, run))
+                sigs[run.run_id] = _signature(run)
+                if first:
+                    _keep_newest(ss, s)
+    except (OSError, ValueError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        sess.save_error = (f"Could not save this run ({reason}). It keeps training, but a reload or a server "
+                            "restart would lose the progress since the last save; download a checkpoint to keep it.")
+        return False
+    sess.save_error = None
+    return True
+
+
+def _keep_newest(ss, s: RunStore) -> None:
+    sess = session_of(ss)
+    mine = [r for r in s.list() if r.meta.get(WS_KEY) == sess.ws]  # newest first
+    in_use = open_ids(ss)
+    others = [r for r in mine if r.run_id not in in_use]
+    room = max(0, MAX_RUNS_PER_WORKSPACE - (len(mine) - len(others)))
+    for old in others[room:]:
+        s.delete(old.run_id)
+        sess.notify("runs", "info", f"Your workspace keeps the {MAX_RUNS_PER_WORKSPACE} newest runs; "
+                                         f"the oldest, {old.run_id}, was removed.")
+
+
+# ---- the URL -------------------------------------------------------------------------------
+def wanted_query(ss) -> dict[str, str]:
+    """What the page's query string should say now (only this page's keys)."""
+    sess = session_of(ss)
+    run = sess.active_run
+    query = {WS_KEY: sess.ws}
+    if run.run_id in sess.saved_sigs:
+        query[RUN_KEY] = run.run_id
+    query.update(config_to_query(run.source if run.source in CORPORA else None, run.trainer.config))
+    return query
+
+
+def settings_query(ss) -> dict[str, str]:
+    """The settings-only part: a link to this that anyone can open to start the same run from scratch."""
+    return {k: v for k, v in wanted_query(ss).items() if k not in (WS_KEY, RUN_KEY)}
+
+
+def merged_query(current: Mapping[str, str], wanted: Mapping[str, str]) -> dict[str, str] | None:
+    """The new full query string (others' keys kept), or None when nothing of ours changed."""
+    ours = set(url_keys())
+    if all(current.get(k) == wanted.get(k) for k in ours):
+        return None
+    return {**dict(wanted), **{k: v for k, v in current.items() if k not in ours}}
+
+
+# ---- the sidebar list ----------------------------------------------------------------------
+def bits_per_char(info: RunInfo) -> float:
+    if not info.ok or not info.seq_length or not math.isfinite(info.smooth_loss):
+        return math.nan
+    return info.smooth_loss / info.seq_length / math.log(2)
+
+
+def age(seconds_ago: float) -> str:
+    s = max(0.0, seconds_ago)
+    if s < 60:
+        return "just now"
+    if s < 3600:
+        return f"{int(s // 60)} min ago"
+    if s < 86400:
+        return f"{int(s // 3600)} h ago"
+    return f"{int(s // 86400)} days ago"
+
+
+def describe(info: RunInfo, now: float | None = None) -> str:
+    """One markdown line about a saved run."""
+    when = age((time.time() if now is None else now) - info.modified)
+    title = md_escape(info.title or info.corpus or info.run_id)
+    if not info.ok:
+        return f"**{title}** · {when} · ⚠️ cannot be opened: {md_escape(info.error or '')}"
+    bpc = bits_per_char(info)
+    return (f"**{title}** · iteration {info.iteration:,} · {bpc:.2f} bits/char · "
+            f"{info.cell.upper()} H={info.hidden_size} · {when} · `{info.run_id}`")
+
+
+__all__ = [
+    "AUTOSAVE_S", "MAX_RUNS_PER_WORKSPACE", "RUN_KEY", "WS_KEY", "age", "ask_delete", "autosave", "bits_per_char",
+    "cancel_delete", "delete_run", "describe", "list_runs", "md_escape", "merged_query", "new_workspace_id",
+    "open_ids", "open_run", "settings_query", "start_session", "store", "url_keys", "valid_workspace_id",
+    "wanted_query",
+]
