@@ -160,3 +160,42 @@ def test_per_tick_transfer_stays_under_1mb_at_the_largest_model(ray_up, tmp_path
     assert tick.iteration == 2 and view["grid"].shape == (400, 512) and view["probs"].shape == (512,)
     assert size < 1_000_000, size
     ray_up.kill(w)
+
+
+def test_worker_modules_import_no_page_library_and_stay_small():
+    import ast
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "ui" / "session"
+    for name in ("cluster.py", "workers.py", "worker_views.py", "player.py", "pool.py", "proxy.py"):
+        src = (folder / name).read_text(encoding="utf-8")
+        tops = set()
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.Import):
+                tops |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                tops.add(node.module.split(".")[0])
+        assert tops <= {"__future__", "rnn_core", "numpy", "ray", "threadpoolctl", "collections", "copy",
+                        "dataclasses", "logging", "math", "os", "socket", "threading", "time"}, (name, tops)
+        assert len(src.splitlines()) < 400, name
+
+
+def test_the_proxy_reads_the_mirror_and_asks_the_worker_for_the_model(pool):
+    from rnn_core import Trainer, TrainConfig
+    from ui.session.proxy import RunProxy
+
+    g = _group(pool, [{}])
+    g.train(150)
+    g.join()
+    tr = RunProxy(g)
+    local = Trainer(PROSE, TrainConfig(**SMALL))                  # the same run, trained here: same numbers
+    local.step(150)
+    assert tr.iteration == 150 and tr.smooth_loss == local.smooth_loss
+    assert tr.vocab.chars == local.vocab.chars and tr.config == local.config
+    assert tr.sample("t", 40, seed=3) == local.sample("t", 40, seed=3)
+    np.testing.assert_array_equal(tr.probe("the cat").probs, local.probe("the cat").probs)
+    tr.apply_live(learning_rate=0.01)
+    assert tr.config.learning_rate == 0.01 and g.call(0, "info")["config"]["learning_rate"] == 0.01
+    with pytest.raises(ValueError, match="cannot change mid-run"):
+        tr.apply_live(hidden_size=8)
+    assert tr.iteration == 150
