@@ -1,0 +1,115 @@
+"""The worker pool with a real Ray: capacity and the busy queue, idle release and return, a killed worker."""
+from __future__ import annotations
+
+import pytest
+
+from rnn_core.runstore import RunStore
+from tests.helpers_workers import PROSE, SMALL, FakeClock, ray_up, wait_until  # noqa: F401  (ray_up is a fixture)
+
+
+def _pool(tmp_path, **kw):
+    from ui.session.pool import WorkerPool
+
+    kw.setdefault("autosave_seconds", 3600)
+    return WorkerPool(tmp_path / "runs", reaper=False, **kw)
+
+
+def _cleanup(pool):
+    for r in pool.live_runs():
+        pool.forget(r)
+
+
+def test_beyond_capacity_is_busy_with_a_queue_place(ray_up, tmp_path):
+    from ui.session.pool import Busy
+
+    clock = FakeClock()
+    pool = _pool(tmp_path, capacity=2, clock=clock, queue_ttl=30)
+    try:
+        first = [pool.create(text=PROSE, config=SMALL, owner="a") for _ in range(2)]
+        with pytest.raises(Busy) as b1:
+            pool.create(text=PROSE, config=SMALL, owner="b")
+        assert b1.value.position == 1 and isinstance(b1.value, ValueError)
+        assert str(b1.value).startswith("All 2 training workers are busy. You are number 1 in the queue")
+        with pytest.raises(Busy) as c1:
+            pool.create(text=PROSE, config=SMALL, owner="c")
+        assert c1.value.position == 2
+        with pytest.raises(Busy) as b2:                          # asking again keeps the place
+            pool.create(text=PROSE, config=SMALL, owner="b")
+        assert b2.value.position == 1 and pool.queue() == ["b", "c"]
+        assert len(pool.live_runs()) == 2
+
+        pool.release(first[0])                                   # one place frees: b is first in line
+        assert RunStore(pool.store.root).exists(first[0])
+        with pytest.raises(Busy) as c2:                          # c cannot overtake b
+            pool.create(text=PROSE, config=SMALL, owner="c")
+        assert c2.value.position == 2
+        b_run = pool.create(text=PROSE, config=SMALL, owner="b")
+        assert pool.queue() == ["c"] and sorted(pool.live_runs()) == sorted([first[1], b_run])
+
+        clock.t += 31                                            # c stopped asking: its place lapses
+        assert pool.queue() == []
+    finally:
+        _cleanup(pool)
+
+
+def test_an_idle_run_is_saved_released_and_comes_back(ray_up, tmp_path):
+    from ui.session.player import Group
+
+    clock = FakeClock()
+    pool = _pool(tmp_path, capacity=1, idle_seconds=60, clock=clock)
+    try:
+        run = pool.create(text=PROSE, config=SMALL, owner="a")
+        g = Group(pool, [run], owner="a")
+        g.train(120)
+        g.join()
+        before = g.read()[0]
+        clock.t += 30
+        assert pool.release_idle() == []                         # looked at 30 s ago: kept
+        clock.t += 31
+        assert pool.release_idle() == [run] and pool.live_runs() == []
+        assert RunStore(pool.store.root).info(run).iteration == 120
+        other = pool.create(text=PROSE, config=SMALL, owner="b")  # its place went to someone else
+        g.train(10)
+        g.join()
+        assert g.error.startswith("All 1 training workers are busy. You are number 1 in the queue")
+        assert g.read()[0].iteration == 120
+        clock.t += 61
+        assert pool.release_idle() == [other]
+        g.train(10)                                               # back from the run store, trained on
+        g.join()
+        m = g.read()[0]
+        assert g.error is None and g.notice is None              # nothing was lost
+        assert m.iteration == 130
+        assert m.history.loss[:120].tolist() == before.history.loss.tolist()
+        assert m.where["pid"] != before.where["pid"]
+    finally:
+        _cleanup(pool)
+
+
+def test_a_killed_worker_is_restored_from_its_last_save_and_the_loss_is_reported(ray_up, tmp_path):
+    from ui.session.player import Group
+
+    pool = _pool(tmp_path, capacity=4)
+    try:
+        run = pool.create(text=PROSE, config=SMALL, owner="a")
+        g = Group(pool, [run], owner="a")
+        g.train(50)                                               # saved at 50 when it ends
+        g.join()
+        old_pid = g.read()[0].where["pid"]
+        g.play()
+        assert wait_until(lambda: g.read()[0].iteration > 150)
+        handle = pool.checkout([run])[0][0]
+        pool.checkin([run])
+        ray_up.kill(handle, no_restart=True)
+        assert wait_until(lambda: g.notice is not None)
+        at_death = [int(s) for s in g.notice.split("so ")[1].split(" iterations")[0].replace(",", "").split()]
+        assert g.notice.startswith("The worker training run 1 (RNN, lr 0.1) stopped; the run was restored "
+                                   "from its last save at iteration 50, so ")
+        assert at_death[0] > 100                                  # everything since iteration 50
+        assert wait_until(lambda: g.read()[0].iteration > 60)     # and Play trains on from there
+        g.pause()
+        m = g.read()[0]
+        assert g.error is None and m.where["pid"] != old_pid
+        assert g.call(0, "info")["iteration"] == m.iteration
+    finally:
+        _cleanup(pool)

@@ -1,0 +1,105 @@
+"""Where training runs: one BLAS thread per training process, and the Ray instance the workers live in.
+
+    pin_blas()      call at start in every process that trains (the page process, each worker actor)
+    ensure_ray()    local Ray on first use, or the cluster named by RAY_ADDRESS; cheap once up
+    unwrap(ref)     ray.get that hands back a person's error (a ValueError) as itself, not Ray's wrapper
+
+No streamlit here; Ray's own global connection is the only process-wide state (plus the lock that
+guards starting it, so two page threads asking at once start one instance).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import ray
+
+ADDRESS_VAR = "RAY_ADDRESS"        # Ray's own variable: join that cluster instead of starting one
+WORKERS_VAR = "CHAR_RNN_MAX_WORKERS"
+WORKERS_PER_CPU = 4                # a playing run keeps a core busy; an idle or paused one costs only memory
+_START_LOCK = threading.Lock()
+
+
+def pin_blas() -> dict:
+    """Limit BLAS (and OpenMP) to one thread in this process, whatever OPENBLAS_NUM_THREADS says.
+
+    OpenBLAS starts one thread per core by default; a training process calls small matrix products in a
+    tight loop, where those threads only fight each other and every other run on the machine (measured
+    5-10x slower on a busy 2-core machine). threadpoolctl changes the limit of libraries already loaded,
+    so numpy is imported first. Returns {library: threads} as threadpoolctl sees them afterwards.
+    """
+    import numpy  # noqa: F401  (load BLAS so the limit reaches it)
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    threadpool_limits(limits=1)  # applied now; not used as a context manager, so it stays for the process
+    return {f"{i['internal_api']}:{i.get('filepath', '')}": i["num_threads"] for i in threadpool_info()}
+
+
+def ensure_ray(num_cpus: int | None = None) -> None:
+    """Connect this process to Ray once: the cluster at RAY_ADDRESS if set, else a new local instance.
+
+    The local instance uses every core (or `num_cpus`), no dashboard, warnings only, and keeps the
+    workers' output out of the page server's log. address="local" makes sure a cluster someone else
+    started on this machine with `ray start` is never joined by accident.
+
+    Token authentication: a new local instance keeps Ray's own default (token on, a token generated in
+    ~/.ray once), because Ray listens on the machine's address, not only on localhost. Ray then logs a
+    notice on every start; setting RAY_AUTH_MODE=token here would not silence it, since Ray reads its
+    config once at import, so the notice's logger is quietened for the start instead. An explicit
+    RAY_AUTH_MODE in the environment is respected as Ray does (and then Ray prints nothing either).
+    """
+    if ray.is_initialized():
+        return
+    with _START_LOCK:
+        if ray.is_initialized():
+            return
+        quiet = dict(log_to_driver=False, logging_level=logging.WARNING, include_dashboard=False)
+        address = os.environ.get(ADDRESS_VAR, "").strip()
+        if address:
+            ray.init(address=address, **quiet)
+        else:
+            notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
+            level = notice.level
+            notice.setLevel(logging.ERROR)
+            try:
+                ray.init(address="local", num_cpus=num_cpus, **quiet)
+            finally:
+                notice.setLevel(level)
+
+
+def cluster_cpus() -> int:
+    ensure_ray()
+    return max(1, int(ray.cluster_resources().get("CPU", os.cpu_count() or 1)))
+
+
+def default_capacity() -> int:
+    """Live workers allowed at once: $CHAR_RNN_MAX_WORKERS, else 4 per CPU of the Ray cluster."""
+    raw = os.environ.get(WORKERS_VAR, "").strip()
+    if raw:
+        try:
+            n = int(raw)
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise ValueError(f"{WORKERS_VAR} must be a whole number >= 1, not {raw!r}.")
+        return n
+    return WORKERS_PER_CPU * cluster_cpus()
+
+
+def unwrap(ref, timeout: float | None = None):
+    """ray.get(ref), but an error a person caused (a ValueError raised in the worker) comes back as itself.
+
+    Ray wraps a remote exception in a RayTaskError; the page wants the original class and its sentence.
+    Anything else (a dead worker, a bug) propagates as Ray raised it.
+    """
+    try:
+        return ray.get(ref, timeout=timeout)
+    except ray.exceptions.RayTaskError as err:
+        cause = getattr(err, "cause", None)
+        if isinstance(cause, ValueError):
+            raise cause from None
+        raise
+
+
+__all__ = ["ADDRESS_VAR", "WORKERS_VAR", "cluster_cpus", "default_capacity", "ensure_ray", "pin_blas", "unwrap"]

@@ -1,0 +1,316 @@
+"""Play, Pause and Train N for a group of 1..3 runs, each in its own worker, in lock step.
+
+One plain thread per group (in the page server) drives the workers: each chunk, every run trains the
+same number of iterations, in parallel (one call per worker, then wait for all), sized from the
+measured speed to about `chunk_seconds`, so Pause takes effect within one chunk. After each chunk the
+group updates a driver-side mirror of every run (counters, loss history, samples, the chosen view's
+snapshot): the page reads mirrors and never waits on a worker to draw.
+
+A run whose worker died, or whose worker the pool released while nobody looked, comes back from its
+last save in the run store; if iterations were lost, `notice` says how many.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import ray
+
+from rnn_core import TrainConfig
+from rnn_core.history import LossHistory
+
+from .cluster import unwrap
+from .pool import Busy, WorkerPool
+from .workers import MAX_CHUNK, Tick
+
+CHUNK_SECONDS = 0.1    # work per chunk: Pause lands within about this plus one round trip
+SPEED_WINDOW = 3.0     # seconds of wall clock behind the Speed readout
+VIEW_EVERY = 0.25      # while playing, refresh the chosen view at most this often (the page redraws ~2/s)
+
+
+@dataclass
+class RunMirror:
+    """What the page shows of one run, kept in the page server; updated from ticks, never fetched to draw."""
+
+    run_id: str
+    iteration: int
+    smooth_loss: float
+    config: TrainConfig
+    chars: str                       # the vocabulary, in id order
+    history: LossHistory
+    samples: list
+    saved_iteration: int | None
+    where: dict                      # node, host and pid of the worker
+    view: dict | None = None         # the last snapshot of the chosen look-inside view
+    error: str | None = None         # why training stopped, if it diverged
+    needs_reset: bool = False
+
+    @classmethod
+    def from_info(cls, info: dict) -> "RunMirror":
+        return cls(info["run_id"], info["iteration"], info["smooth_loss"], TrainConfig(**info["config"]),
+                   info["chars"], LossHistory.from_state(info["history"]), list(info["samples"]),
+                   info["saved_iteration"], info["where"])
+
+    def apply(self, tick: Tick) -> None:
+        n = tick.done
+        if n:
+            self.history.extend(np.arange(tick.first, tick.first + n), tick.losses, tick.smooths)
+        self.samples.extend(tick.samples)
+        self.iteration, self.smooth_loss = tick.iteration, tick.smooth_loss
+        if tick.saved_iteration is not None:
+            self.saved_iteration = tick.saved_iteration
+        self.error, self.needs_reset = tick.error, tick.needs_reset
+
+    def copy(self) -> "RunMirror":
+        twin = copy.copy(self)
+        twin.history = LossHistory.from_state(self.history.state())
+        twin.samples = list(self.samples)
+        return twin
+
+
+class Group:
+    """1..3 runs trained together. Page-facing methods are thread-safe and return at once (pause waits
+    for the chunk in flight)."""
+
+    def __init__(self, pool: WorkerPool, run_ids, *, owner: str = "", chunk_seconds: float = CHUNK_SECONDS,
+                 speed_window: float = SPEED_WINDOW, view_every: float = VIEW_EVERY):
+        self.pool, self.run_ids, self.owner = pool, list(run_ids), owner
+        if not 1 <= len(self.run_ids) <= 3:
+            raise ValueError("A group trains one to three runs side by side.")
+        self.chunk_seconds, self.speed_window, self.view_every = chunk_seconds, speed_window, view_every
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._speed: deque = deque()            # (wall time, iterations each run has trained in this group)
+        self._trained = 0
+        self._k = 1                              # iterations per chunk, adapted to the measured speed
+        self._view_request: dict | None = None
+        self._view_due = 0.0
+        self._last_read = pool.clock()
+        self.chunks = 0                          # chunks run so far (tests count Pause latency in chunks)
+        self.progress = (0, 0)                   # Train N: (done, total)
+        self.error: str | None = None            # a divergence (or Busy) that stopped training
+        self.notice: str | None = None           # a restore that lost iterations
+        self.mirrors: dict[str, RunMirror] = {}
+        for r, info in zip(self.run_ids, self.call_all("info")):
+            self._reset(r, info)
+
+    # ---- what the page reads -------------------------------------------------------------
+    def read(self) -> list[RunMirror]:
+        """Copies of the mirrors, in group order (no worker call); also marks the runs as looked at."""
+        self._last_read = self.pool.clock()
+        self.pool.touch(self.run_ids)
+        with self._lock:
+            return [self.mirrors[r].copy() for r in self.run_ids]
+
+    @property
+    def playing(self) -> bool:
+        t = self._thread
+        return t is not None and t.is_alive()
+
+    def speed(self) -> float:
+        """Iterations per second per run, by the wall clock over the last few seconds of training."""
+        with self._lock:
+            pts = list(self._speed)
+        if len(pts) < 2:
+            return 0.0
+        end = time.monotonic() if self.playing else pts[-1][0]   # paused: the rate it last trained at
+        recent = [p for p in pts if p[0] >= end - self.speed_window]
+        if len(recent) < 2:
+            recent = pts[-2:]
+        (t0, i0), (t1, i1) = recent[0], recent[-1]
+        return (i1 - i0) / (end - t0) if end > t0 else 0.0
+
+    # ---- Play, Pause, Train N ------------------------------------------------------------
+    def play(self) -> bool:
+        return self._launch(None)
+
+    def train(self, n: int) -> bool:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"Train needs a whole number of iterations >= 1, not {n!r}.")
+        return self._launch(int(n))
+
+    def pause(self, wait: bool = True, timeout: float = 5.0) -> None:
+        """Stop after the chunk in flight; with wait, return once it has landed and the runs are saved."""
+        self._stop.set()
+        t = self._thread
+        if wait and t is not None and t is not threading.current_thread():
+            t.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        t = self._thread
+        if t is not None:
+            t.join(timeout)
+
+    def _launch(self, total: int | None) -> bool:
+        with self._lock:
+            if self.playing:
+                return False
+            self._last_read = self.pool.clock()
+            self.error = None
+            self.progress = (0, total or 0)
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, args=(total,), daemon=True, name="group-player")
+            self._thread.start()
+            return True
+
+    def _loop(self, total: int | None) -> None:
+        done = 0
+        try:
+            while not self._stop.is_set() and (total is None or done < total):
+                if total is None and self.pool.clock() - self._last_read > self.pool.idle_seconds:
+                    self.notice = "Play paused itself: nobody was watching this page."
+                    break
+                k = self._k if total is None else min(self._k, total - done)
+                if not self._chunk(k):
+                    break
+                done += k
+                if total is not None:
+                    self.progress = (done, total)
+            self._call_all(lambda h: h.save.remote(), self._saved)
+        except Busy as busy:
+            self.error = str(busy)
+        except Exception as err:  # never die silently in a thread: the page shows why training stopped
+            self.error = f"Training stopped: {type(err).__name__}: {err}"
+
+    # ---- one chunk -----------------------------------------------------------------------
+    def _chunk(self, k: int) -> bool:
+        """Train every run k iterations in parallel; False when training must stop (a divergence)."""
+        now = time.monotonic()
+        request = self._view_request if self._view_request and now >= self._view_due else None
+        handles, restored = self.pool.checkout(self.run_ids, self.owner)
+        try:
+            for r, info in restored.items():
+                self._reset(r, info)
+            refs = [h.step.remote(k) for h in handles]
+            views = [h.snapshot.remote(request) for h in handles] if request else [None] * len(handles)
+            ticks, dead = {}, []
+            for r, ref, vref in zip(self.run_ids, refs, views):
+                try:
+                    ticks[r] = ray.get(ref)
+                    view = self._view(vref)
+                except ray.exceptions.RayActorError:
+                    dead.append(r)
+                    continue
+                with self._lock:
+                    self.mirrors[r].apply(ticks[r])
+                    if vref is not None:
+                        self.mirrors[r].view = view
+            resync = [r for r, t in ticks.items() if t.resync]
+            for r in resync:
+                self._reset(r, unwrap(handles[self.run_ids.index(r)].info.remote()))
+        finally:
+            self.pool.checkin(self.run_ids)
+        for r in dead:
+            self.pool.forget(r)  # the next checkout restores it from the run store and says what was lost
+        if request:
+            self._view_due = now + self.view_every
+        self._after_chunk(ticks)
+        errors = [f"{self._label(r)}: {t.error}" for r, t in ticks.items() if t.error]
+        if errors:
+            self.error = " ".join(errors)
+            return False
+        return True
+
+    def _after_chunk(self, ticks: dict) -> None:
+        done = min((t.done for t in ticks.values()), default=0)
+        rate = min((t.done / t.seconds for t in ticks.values() if t.seconds > 0 and t.done), default=None)
+        with self._lock:
+            self.chunks += 1
+            self._trained += done
+            now = time.monotonic()
+            self._speed.append((now, self._trained))
+            while self._speed and self._speed[0][0] < now - 2 * self.speed_window:
+                self._speed.popleft()
+            if rate is not None:  # grow at most 4x a chunk: the first, one-iteration chunks time noisily
+                self._k = int(np.clip(rate * self.chunk_seconds, 1, min(MAX_CHUNK, 4 * self._k)))
+
+    @staticmethod
+    def _view(vref):
+        if vref is None:
+            return None
+        try:
+            return unwrap(vref)
+        except ValueError as err:  # a bad probe text: the view says so, training goes on
+            return {"error": str(err)}
+
+    def _reset(self, run_id: str, info: dict) -> None:
+        with self._lock:
+            old = self.mirrors.get(run_id)
+            self.mirrors[run_id] = fresh = RunMirror.from_info(info)
+            if old is not None:
+                fresh.view, fresh.error = old.view, old.error
+                lost = old.iteration - fresh.iteration
+                if lost > 0:
+                    self.notice = (f"The worker training {self._label(run_id)} stopped; the run was restored from "
+                                   f"its last save at iteration {fresh.iteration:,}, so {lost:,} iterations were lost.")
+
+    def _saved(self, run_id: str, iteration: int) -> None:
+        with self._lock:
+            self.mirrors[run_id].saved_iteration = iteration
+
+    def _label(self, run_id: str) -> str:
+        m = self.mirrors.get(run_id)
+        return f"run {self.run_ids.index(run_id) + 1} ({m.config.cell.upper()}, lr {m.config.learning_rate:g})" if m else run_id
+
+    # ---- direct calls (paused or not; a worker runs one call at a time, so these wait for a chunk) ----
+    def set_view(self, request: dict | None) -> list | None:
+        """Choose the look-inside view. Paused: computed now and returned; playing: on the next chunk."""
+        with self._lock:
+            self._view_request, self._view_due = request, 0.0
+        if request is None or self.playing:
+            return None
+        views = self.call_all("snapshot", request)
+        with self._lock:
+            for r, v in zip(self.run_ids, views):
+                self.mirrors[r].view = v
+        return views
+
+    def call(self, index: int, method: str, *args, **kwargs):
+        """One worker method on run `index` (sample, apply_live, checkpoint, save, probe...)."""
+        return self._call_runs([self.run_ids[index]], method, args, kwargs)[0]
+
+    def call_all(self, method: str, *args, **kwargs) -> list:
+        return self._call_runs(self.run_ids, method, args, kwargs)
+
+    def _call_runs(self, run_ids, method, args, kwargs) -> list:
+        for attempt in (0, 1):
+            handles, restored = self.pool.checkout(run_ids, self.owner)
+            try:
+                for r, info in restored.items():
+                    self._reset(r, info)
+                refs = [getattr(h, method).remote(*args, **kwargs) for h in handles]
+                return [unwrap(ref) for ref in refs]
+            except ray.exceptions.RayActorError:
+                if attempt:
+                    raise
+                self._forget_dead(run_ids, handles)  # died between chunks: restored on the retry
+            finally:
+                self.pool.checkin(run_ids)
+
+    def _call_all(self, submit, receive) -> None:
+        """submit(handle) -> ref for every run, in parallel; receive(run_id, result) for each living one."""
+        handles, _ = self.pool.checkout(self.run_ids, self.owner)
+        try:
+            refs = [submit(h) for h in handles]
+            for r, ref in zip(self.run_ids, refs):
+                try:
+                    receive(r, unwrap(ref))
+                except ray.exceptions.RayActorError:
+                    self.pool.forget(r)
+        finally:
+            self.pool.checkin(self.run_ids)
+
+    def _forget_dead(self, run_ids, handles) -> None:
+        for r, h in zip(run_ids, handles):
+            try:
+                ray.get(h.where.remote())
+            except ray.exceptions.RayActorError:
+                self.pool.forget(r)
+
+
+__all__ = ["CHUNK_SECONDS", "Group", "RunMirror"]

@@ -1,0 +1,171 @@
+"""A training worker: one Ray actor that owns one run's Trainer.
+
+The trainer never leaves the worker. The driver asks it to train a chunk and gets a small Tick
+(the new per-iteration losses, new samples, counters), asks for the data of one look-inside view
+(worker_views), for a sample, or for the checkpoint bytes. The worker saves itself to the run
+store (a folder it is given; on a cluster that folder is a shared volume) on an autosave timer
+while training and whenever asked.
+
+    handle = remote_worker().remote(run_id, store_root, {"text": ..., "config": {...}})
+    unwrap(handle.info.remote())       # raises the ValueError if the text or settings were bad
+    tick = unwrap(handle.step.remote(100))
+"""
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import ray
+
+from rnn_core import DivergenceError, TrainConfig, Trainer
+from rnn_core.checkpoint import load_trainer, to_bytes
+from rnn_core.runstore import Autosaver, RunStore
+
+from .cluster import pin_blas
+from .worker_views import snapshot
+
+MAX_CHUNK = 10_000  # iterations per step call: bounds one tick's rows at 160 KB
+
+
+@dataclass
+class Tick:
+    """What one chunk of training changed, small enough to send every 0.1 s."""
+
+    first: int                  # iteration number of losses[0]
+    losses: np.ndarray          # (n,) raw loss per iteration, nats per window (float64: the mirror's
+    smooths: np.ndarray         # (n,) smooth loss after each   history must equal the worker's)
+    iteration: int
+    smooth_loss: float
+    seconds: float              # time the worker spent training (not waiting for the call)
+    samples: list = field(default_factory=list)   # [(iteration, text)] recorded during this chunk
+    saved_iteration: int | None = None            # the iteration the run store holds, if saved now
+    error: str | None = None                      # the divergence message, if training stopped on one
+    needs_reset: bool = False
+
+    @property
+    def resync(self) -> bool:
+        """The rows do not cover the chunk (it diverged part-way): re-read the worker's info()."""
+        return self.first + len(self.losses) - 1 != self.iteration
+
+    @property
+    def done(self) -> int:
+        return len(self.losses)
+
+
+class RunWorker:
+    """Owns a Trainer. Construction never raises (an actor that fails to start only says "died"):
+    a bad text or setting is kept and raised by every call, starting with info()."""
+
+    def __init__(self, run_id: str, store_root: str, source: dict, meta: dict | None = None,
+                 autosave_seconds: float = 5.0):
+        pin_blas()
+        self.run_id, self.meta = run_id, meta
+        self.store = RunStore(store_root)
+        self.autosaver = Autosaver(autosave_seconds)
+        self.cache: dict = {}
+        self.saved_iteration: int | None = None
+        self.startup_error: ValueError | None = None
+        try:
+            if "text" in source:
+                self.trainer = Trainer(source["text"], TrainConfig(**source.get("config", {})))
+            elif "checkpoint" in source:
+                self.trainer = load_trainer(source["checkpoint"])
+            else:  # coming back from the run store
+                self.trainer = self.store.load(run_id)
+                self.saved_iteration = self.trainer.iteration
+                self.autosaver.saved()
+        except (ValueError, TypeError) as err:
+            self.startup_error = err if isinstance(err, ValueError) else ValueError(str(err))
+            return
+        if self.saved_iteration is None:
+            self.save()  # restorable from its first moment on
+
+    def _ok(self) -> Trainer:
+        if self.startup_error is not None:
+            raise self.startup_error
+        return self.trainer
+
+    # ---- what the driver mirrors ---------------------------------------------------------
+    def info(self) -> dict:
+        """Everything the driver's mirror starts from (the whole loss history: once per start, not per tick)."""
+        tr = self._ok()
+        return {
+            "run_id": self.run_id, "iteration": tr.iteration, "smooth_loss": tr.smooth_loss,
+            "config": asdict(tr.config), "chars": "".join(tr.vocab.chars), "history": tr.history.state(),
+            "samples": list(tr.samples), "saved_iteration": self.saved_iteration, "where": self.where(),
+        }
+
+    def where(self) -> dict:
+        """Which machine and process this worker runs in."""
+        ctx = ray.get_runtime_context()
+        return {"node_id": ctx.get_node_id(), "host": socket.gethostname(), "pid": os.getpid(),
+                "ip": ray.util.get_node_ip_address()}
+
+    def blas(self) -> dict:
+        from threadpoolctl import threadpool_info
+        return {"threads": [i["num_threads"] for i in threadpool_info()],
+                "env": os.environ.get("OPENBLAS_NUM_THREADS")}
+
+    # ---- training ------------------------------------------------------------------------
+    def step(self, n: int, autosave: bool = True) -> Tick:
+        """Train n iterations (at most MAX_CHUNK). A divergence ends the chunk early and is reported,
+        not raised; its tick carries no rows (resync: the driver re-reads info(), as after a restore)."""
+        tr = self._ok()
+        n = min(int(n), MAX_CHUNK)
+        first, smooth0 = tr.iteration + 1, tr.smooth_loss
+        error, needs_reset = None, False
+        try:
+            losses = tr.step(n)                                    # (n,)
+        except DivergenceError as err:
+            error, needs_reset = str(err), err.needs_reset
+            losses = np.empty(0)
+        # The same recurrence as the trainer, in the same order, so the driver's history is bit-equal.
+        smooths = np.empty(len(losses))
+        s = smooth0
+        for i, loss in enumerate(losses.tolist()):
+            s = smooths[i] = 0.999 * s + 0.001 * loss
+        new_samples = [smp for smp in tr.samples if smp[0] >= first]
+        saved = self.save() if autosave and error is None and self.autosaver.due() else None
+        return Tick(first, losses, smooths, tr.iteration, tr.smooth_loss, tr.last_step_seconds,
+                    new_samples, saved, error, needs_reset)
+
+    def apply_live(self, **changes) -> dict:
+        tr = self._ok()
+        tr.apply_live(**changes)
+        return asdict(tr.config)
+
+    # ---- reading the model ---------------------------------------------------------------
+    def snapshot(self, request: dict) -> dict:
+        return snapshot(self._ok(), request, self.cache)
+
+    def sample(self, *args, **kwargs) -> str:
+        return self._ok().sample(*args, **kwargs)
+
+    def probe(self, text: str):
+        return self._ok().probe(text)
+
+    # ---- saving --------------------------------------------------------------------------
+    def checkpoint(self, compress: bool = True) -> bytes:
+        return to_bytes(self._ok(), compress=compress)
+
+    def save(self, meta: dict | None = None) -> int:
+        """Write the run to the run store now; returns the iteration saved."""
+        tr = self._ok()
+        if meta is not None:
+            self.meta = meta
+        self.store.save(self.run_id, tr, meta=self.meta)
+        self.meta = None  # saved: later saves keep what the sidecar holds
+        self.autosaver.saved()
+        self.saved_iteration = tr.iteration
+        return tr.iteration
+
+
+def remote_worker(**options):
+    """The actor class with Ray options. SPREAD puts a group's runs on different nodes of a cluster;
+    no restarts: a dead worker is brought back by the driver from the run store, which it can report."""
+    return ray.remote(RunWorker).options(scheduling_strategy="SPREAD", max_restarts=0, **options)
+
+
+__all__ = ["MAX_CHUNK", "RunWorker", "Tick", "remote_worker"]
