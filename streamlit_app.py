@@ -8,7 +8,11 @@ rnn_core does the maths.
 """
 from pathlib import Path
 
-import streamlit as st
+from ui.session.cluster import pin_blas
+
+pin_blas()  # one BLAS thread in the page process, whatever OPENBLAS_NUM_THREADS says (each worker pins its own)
+
+import streamlit as st  # noqa: E402
 
 # A local icon: a ":material/..." icon makes the browser fetch it from Google Fonts, which fails offline.
 ICON = str(Path(__file__).with_name("assets") / "favicon.png")

@@ -1,6 +1,6 @@
 """Training workers with a real Ray: BLAS pinning, lock step, Play/Pause, Train N, divergence, tick size.
 
-Ray starts once per session (helpers_workers.ray_up); every run store is a tmp folder.
+Ray starts once per session (tests/conftest.py: ray_up); every run store is a tmp folder.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from rnn_core.runstore import RunStore
-from tests.helpers_workers import PROSE, SMALL, ray_up, wait_until  # noqa: F401  (ray_up is a fixture)
+from tests.helpers_workers import PROSE, SMALL, wait_until
 
 
 @pytest.fixture

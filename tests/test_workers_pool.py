@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from rnn_core.runstore import RunStore
-from tests.helpers_workers import PROSE, SMALL, FakeClock, ray_up, wait_until  # noqa: F401  (ray_up is a fixture)
+from tests.helpers_workers import PROSE, SMALL, FakeClock, wait_until
 
 
 def _pool(tmp_path, **kw):
@@ -39,7 +39,7 @@ def test_beyond_capacity_is_busy_with_a_queue_place(ray_up, tmp_path):
         assert len(pool.live_runs()) == 2
 
         pool.release(first[0])                                   # one place frees: b is first in line
-        assert RunStore(pool.store.root).exists(first[0])
+        assert not RunStore(pool.store.root).exists(first[0])    # at iteration 0 nothing is saved: its settings rebuild it
         with pytest.raises(Busy) as c2:                          # c cannot overtake b
             pool.create(text=PROSE, config=SMALL, owner="c")
         assert c2.value.position == 2

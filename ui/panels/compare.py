@@ -92,14 +92,14 @@ def _catch_up(ss) -> None:
     goes above the live fragment would shift the fragment's place in the page between runs.
     """
     sess = session_of(ss)
-    with sess.lock:  # a Play tick of an older script run may be mid-batch: wait for it
-        gaps = sess.behind()
-        if not gaps:
-            return
-        total = sum(g for _, g in gaps)
-        bar = st.progress(0.0, text=f"The new run catches up with the others: {total:,} iterations…")
-        sess.catch_up(lambda done, n: bar.progress(done / n, text=f"Catching up: {done:,} / {n:,} iterations"))
-        bar.empty()
+    gaps = sess.behind()
+    if not gaps:
+        return
+    total = sum(g for _, g in gaps)
+    bar = st.progress(0.0, text=f"The new run catches up with the others: {total:,} iterations…")
+    sess.catch_up(lambda done, n: bar.progress(min(1.0, done / n), text=f"Catching up: {done:,} / {n:,} iterations"))
+    sess.freeze()
+    bar.empty()
 
 
 def render_run_cards(ss) -> None:

@@ -26,8 +26,8 @@ def render_controls(ss) -> None:
                              width="stretch", help="Run the iterations above once.")
     cols[2].button("Pause" if playing else "Play", key="play", icon=":material/pause:" if playing else ":material/play_arrow:",
                    on_click=state.set_playing, args=(ss, not playing), width="stretch",
-                   help="Keep training until you press Pause, as fast as the machine allows: each batch takes "
-                        "about 40% of the time between redraws of the charts (the iterations box is for Train only).")
+                   help="Keep training until you press Pause, as fast as the machine allows: the run trains in a "
+                        "worker of its own and the charts redraw twice a second (the iterations box is for Train only).")
     cols[3].button("Reset & apply" if pending else "Reset", key="reset", icon=":material/restart_alt:",
                    type="primary" if pending else "secondary", on_click=state.reset, args=(ss,),
                    width="stretch",
@@ -45,24 +45,25 @@ def render_controls(ss) -> None:
         if clicked:
             _train_click(ss)
         show_notices(ss, "controls")
-        for run in sess.runs:
-            if run.error:
-                hint = ("press **Reset** (top) to start afresh, after lowering the learning rate or turning the "
-                        "gradient clip on in the sidebar under **Optimizer**" if run.needs_reset else
-                        "lower the learning rate or turn the gradient clip on in the sidebar under **Optimizer**, "
-                        "then train on; **Reset** starts the model afresh")
-                st.error(f"{run.error}\n\nHint: {hint}. Play was paused; the run is kept as it was.",
-                         icon=":material/error:")
+        for run, message in zip([r for r in sess.runs if r.error], sess.run_errors()):
+            hint = ("press **Reset** (top) to start afresh, after lowering the learning rate or turning the "
+                    "gradient clip on in the sidebar under **Optimizer**" if run.needs_reset else
+                    "lower the learning rate or turn the gradient clip on in the sidebar under **Optimizer**, "
+                    "then train on; **Reset** starts the model afresh")
+            st.error(f"{message}\n\nHint: {hint}. Play was paused; the run is kept as it was.",
+                     icon=":material/error:")
 
 
 def _train_click(ss) -> None:
     n = int(ss["n_iters"])
-    bar = st.progress(0.0, text=f"Training {n:,} iterations…") if n >= training.PROGRESS_MIN_ITERS else None
+    long = training.shows_progress(session_of(ss), n)   # expected to take over ~1 s at the measured speed
+    bar = st.progress(0.0, text=f"Training {n:,} iterations…") if long else None
 
     def on_progress(done: int, total: int) -> None:
         bar.progress(done / total, text=f"Training: {done:,} / {total:,} iterations")
 
     training.train_click(ss, on_progress if bar is not None else None)
+    session_of(ss).freeze()   # the panels below show the runs after the click
     if bar is not None:
         bar.empty()
 
@@ -89,7 +90,8 @@ def render_readouts(trainer) -> None:
                 help="The smooth loss per character in bits: how many yes/no questions the model still "
                      f"needs per character. A uniform guess over {trainer.vocab.size} characters needs "
                      f"{_log2(trainer.vocab.size):.2f}.")
-    c[3].metric("Speed", f"{trainer.iters_per_second:,.0f} it/s", help="Iterations per second of the last step.")
+    c[3].metric("Speed", f"{trainer.iters_per_second:,.0f} it/s",
+                help="Iterations per second, by the wall clock over the last few seconds of training.")
     c[4].metric("Characters seen", _compact(trainer.chars_seen), f"{trainer.epochs:.2f} epochs",
                 delta_color="off", delta_arrow="off", help="Characters read in training; one epoch = the whole text once.")
 

@@ -4,7 +4,7 @@ Layout, top to bottom:
     header and one-line intro
     controls (Train, Play/Pause, Reset, pending settings, long-click progress)    full reruns
     compare section (presets, the runs, which one the panels show)
-    the live fragment (reruns alone on every Play tick):
+    the live fragment (reruns alone twice a second during Play; it only reads the workers' mirrors):
         readouts (or one card per run) · loss chart · probe text · the chosen look-inside view
     Generate
     sidebar: text · model (applies on Reset) · optimizer (applies now) · checkpoint · saved runs
@@ -16,6 +16,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ..session import state, training
+from ..session.pool import Busy
 from ..session.session import session_of
 from . import runs
 from .compare import render_compare, render_run_cards
@@ -26,6 +27,9 @@ from .loss import render_loss
 from .probe import render_probe_text
 from .sampling import render_sampling
 from .settings import render_settings
+from .workers import server_pool
+
+BUSY_RETRY_S = 3.0   # a visitor in the queue asks again this often (the pool keeps the place ~30 s)
 
 INTRO = ("A small recurrent network learns to predict the next character of a text, as in Karpathy's "
          "min-char-rnn. Pick a text in the sidebar, press **Train** or **Play**, and watch the loss fall, the "
@@ -34,15 +38,20 @@ INTRO = ("A small recurrent network learns to predict the next character of a te
 
 def render_page() -> None:
     ss = st.session_state
-    session_of(ss)   # the session and the widget defaults, made once per browser tab
-    runs.start(ss)   # a new session: the workspace, run or settings in the URL
-    state.init_state(ss)
+    sess = session_of(ss, server_pool())   # the session and the widget defaults, made once per browser tab
     st.title("Char-RNN Playground")
     st.markdown(INTRO)
+    try:
+        runs.start(ss)   # a new session: the workspace, run or settings in the URL
+        state.init_state(ss)
+    except Busy as busy:
+        _wait_in_queue(busy)
+        return
+    sess.freeze()    # one copy of every run's mirror for this script run
     runs.render_run_notices(ss)
     render_controls(ss)
     render_compare(ss)
-    live = st.fragment(_live, run_every=training.PLAY_INTERVAL_S if session_of(ss).playing else None)
+    live = st.fragment(_live, run_every=training.PLAY_INTERVAL_S if sess.play_on else None)
     live()
     st.divider()
     render_sampling(ss)
@@ -55,18 +64,29 @@ def render_page() -> None:
         runs.render_saved_runs(ss)
 
 
+def _wait_in_queue(busy: Busy) -> None:
+    """Every training worker is taken: say so, with the queue place, and ask again on a timer."""
+    st.info(str(busy), icon=":material/hourglass_top:")
+
+    def retry() -> None:
+        try:
+            state.init_state(st.session_state)
+        except Busy as again:
+            st.caption(f"Still waiting: number {again.position} in the queue.")
+            return
+        st.rerun()   # a worker is free: draw the whole page
+
+    st.fragment(retry, run_every=BUSY_RETRY_S)()
+
+
 def _live() -> None:
-    """Readouts and charts; while playing, each run of this fragment first trains one batch."""
+    """Readouts and charts, read from the workers' mirrors: the workers train, this only draws."""
     ss = st.session_state
     sess = session_of(ss)
-    if sess.playing:
-        out = training.tick(ss)
-        if out.error:
-            st.rerun()  # app scope: redraws the Play button and stops the ticks (run_every is read on full runs)
-    else:  # e.g. just paused: a tick on an older script thread may still be training (Session.lock)
-        with sess.lock:
-            pass
-    runs.render_run_status(ss)  # autosave, the URL, a "could not save" warning
+    sess.freeze()
+    if sess.play_ended():
+        st.rerun()  # app scope: redraws the Play button and stops the redraws (run_every is read on full runs)
+    runs.render_run_status(ss)  # saved runs, the URL, a "could not save" warning
     trainer = sess.trainer
     if sess.is_compare:
         render_run_cards(ss)  # one card per run: iteration, smooth loss
@@ -75,10 +95,18 @@ def _live() -> None:
     render_loss(ss)
     st.markdown("##### Look inside the network")
     pin = render_probe_text(ss, trainer)
-    # One view at a time (not st.tabs, which runs every tab's body): all of them would add ~100 ms
-    # to each Play tick at H=100, mostly building figures.
+    # One view at a time (not st.tabs, which runs every tab's body): each is computed in the worker
+    # and drawn here, and all of them would add ~100 ms to each redraw at H=100, mostly building figures.
     titles = [title for title, _ in VIEWS]
     chosen = st.segmented_control("View", titles, key="look_inside", default=titles[0], required=True,
                                   label_visibility="collapsed")
+    view = dict(VIEWS).get(chosen, VIEWS[0][1])
+    request = view.request(trainer, ss, pin)
+    snap = sess.view(request)   # computed in the worker; during Play, after its next chunk
     with st.container(key="look_inside_view"):
-        dict(VIEWS).get(chosen, VIEWS[0][1])(trainer, ss, pin)
+        if request is not None and snap is None:
+            st.caption("This view is being computed by the run's worker…")
+        elif snap is not None and "error" in snap:
+            st.warning(snap["error"])
+        else:
+            view(trainer, ss, pin, snap)

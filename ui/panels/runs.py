@@ -25,8 +25,14 @@ def render_run_notices(ss) -> None:
 
 
 def render_run_status(ss) -> None:
-    """After training (full run or Play tick): save what changed, update the URL, say if saving failed."""
+    """On every redraw: note what the workers saved, update the URL, say if saving failed or a worker was lost."""
     runs.autosave(ss)
+    sess = session_of(ss)
+    group = sess.group
+    if group is not None and group.notice:
+        st.warning(group.notice, icon=":material/restore:")
+    if group is not None and group.error and not any(r.error for r in sess.runs):
+        st.warning(group.error, icon=":material/hourglass_top:")
     qp = st.query_params
     new = runs.merged_query(qp.to_dict(), runs.wanted_query(ss))
     if new is not None:

@@ -3,10 +3,11 @@
 The actions only; ui/panels/compare.py draws them. Every action takes the session-state mapping and
 reports through the session's notices (area "compare").
 
-What "lock step" means here: `Session.train` brings every run to the same iteration on each click or
-Play tick (a run that lags, e.g. after a divergence, catches up by at most one extra batch per call).
-A run whose divergence needs a Reset (`Run.needs_reset`) is left where it stopped and the others train
-on. A run added to a group that has already trained is caught up at once (`Session.catch_up`), so its
+What "lock step" means here: each run has its own worker, and the session's Group brings every run to
+the same iteration on each chunk of a click or of Play, all runs in parallel (a run that lags, e.g.
+after a divergence, catches up by at most one extra chunk each time). A run whose divergence needs a
+Reset (`Run.needs_reset`) is left where it stopped and the others train on. A run added to a group that
+has already trained is caught up at once (`Session.catch_up`), so its
 curve starts where the others' did; beyond one long click (limits.MAX_ITERS_PER_CLICK) the add is
 refused and a preset, which starts every run from iteration 0, is the way to compare.
 
@@ -19,10 +20,12 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from rnn_core import TrainConfig, Trainer, limits
+from dataclasses import asdict
+
+from rnn_core import TrainConfig, limits
 
 from . import state
-from .session import Run, State, lead_iteration, session_of
+from .session import RunSpec, State, lead_iteration, session_of
 from .widgets import cell_options, config_from_widgets, sync_widgets
 
 PRESET_CELLS = "cells"
@@ -73,7 +76,7 @@ def start_preset(ss: State, preset: str) -> None:
     base_run = sess.active_run
     try:
         configs = preset_configs(config_from_widgets(ss), preset, ss.get("compare_lr2"))
-        new = [Run(Trainer(base_run.trainer.text, cfg), base_run.source) for cfg in configs]
+        new = state.start_runs(ss, [RunSpec(base_run.source, base_run.text, asdict(cfg)) for cfg in configs])
     except ValueError as err:
         sess.notify("compare", "error", f"Could not start the comparison: {err}")
         return
@@ -152,17 +155,17 @@ def on_pick(ss: State) -> None:
 def readouts(ss: State) -> list[dict]:
     """One row per run for the readout cards: name, iteration, smooth loss, bits/char, speed.
 
-    Read under the training lock, so the cards never show a lock-step group halfway through a batch.
+    Read from the mirrors the page froze for this script run, so the cards never show a lock-step group
+    halfway through a chunk.
     """
     sess = session_of(ss)
-    with sess.lock:
-        out = []
-        for i, (run, name) in enumerate(zip(sess.runs, sess.run_names())):
-            tr = run.trainer
-            out.append(dict(index=i, name=name, active=i == sess.active,
-                            iteration=tr.iteration, smooth_loss=tr.smooth_loss, bits_per_char=tr.bits_per_char,
-                            speed=tr.iters_per_second, error=run.error, needs_reset=run.needs_reset))
-        return out
+    out = []
+    for i, (run, name) in enumerate(zip(sess.runs, sess.run_names())):
+        tr = run.trainer
+        out.append(dict(index=i, name=name, active=i == sess.active,
+                        iteration=tr.iteration, smooth_loss=tr.smooth_loss, bits_per_char=tr.bits_per_char,
+                        speed=tr.iters_per_second, error=run.error, needs_reset=run.needs_reset))
+    return out
 
 
 def generate_all(ss: State) -> None:
@@ -171,7 +174,7 @@ def generate_all(ss: State) -> None:
     Session.sample is the active run's text; every run's lands in Session.samples_by_run.
     """
     sess = session_of(ss)
-    seed_char = ss.get("seed_char") or sess.trainer.text[0]
+    seed_char = ss.get("seed_char") or sess.active_run.text[0]
     by_run = {}
     for run in sess.runs:
         try:

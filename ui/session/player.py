@@ -48,12 +48,17 @@ class RunMirror:
     view: dict | None = None         # the last snapshot of the chosen look-inside view
     error: str | None = None         # why training stopped, if it diverged
     needs_reset: bool = False
+    n_train: int = 0                 # characters the run trains on (epochs = iteration x T / n_train)
+    validation: dict = field(default_factory=lambda: {"its": [], "loss": []})  # held-out nats/char
+    save_error: str | None = None    # the last autosave failed (cleared by the next good one)
 
     @classmethod
     def from_info(cls, info: dict) -> "RunMirror":
+        val = info.get("validation") or {"its": [], "loss": []}
         return cls(info["run_id"], info["iteration"], info["smooth_loss"], TrainConfig(**info["config"]),
                    info["chars"], LossHistory.from_state(info["history"]), list(info["samples"]),
-                   info["saved_iteration"], info["where"])
+                   info["saved_iteration"], info["where"], n_train=int(info.get("n_train", 0)),
+                   validation={"its": list(val["its"]), "loss": list(val["loss"])})
 
     def apply(self, tick: Tick) -> None:
         n = tick.done
@@ -62,13 +67,19 @@ class RunMirror:
         self.samples.extend(tick.samples)
         self.iteration, self.smooth_loss = tick.iteration, tick.smooth_loss
         if tick.saved_iteration is not None:
-            self.saved_iteration = tick.saved_iteration
+            self.saved_iteration, self.save_error = tick.saved_iteration, None
+        if tick.save_error is not None:
+            self.save_error = tick.save_error
+        for it, loss in tick.validation:
+            self.validation["its"].append(it)
+            self.validation["loss"].append(loss)
         self.error, self.needs_reset = tick.error, tick.needs_reset
 
     def copy(self) -> "RunMirror":
         twin = copy.copy(self)
         twin.history = LossHistory.from_state(self.history.state())
         twin.samples = list(self.samples)
+        twin.validation = {k: list(v) for k, v in self.validation.items()}
         return twin
 
 
@@ -89,6 +100,7 @@ class Group:
         self._trained = 0
         self._k = 1                              # iterations per chunk, adapted to the measured speed
         self._view_request: dict | None = None
+        self._view_for: str | None = None      # the run whose view is computed (None: every run)
         self._view_due = 0.0
         self._last_read = pool.clock()
         self.chunks = 0                          # chunks run so far (tests count Pause latency in chunks)
@@ -171,35 +183,54 @@ class Group:
                 done += k
                 if total is not None:
                     self.progress = (done, total)
-            self._call_all(lambda h: h.save.remote(), self._saved)
+            self._call_all(lambda h: h.autosave.remote(), self._saved)
         except Busy as busy:
             self.error = str(busy)
         except Exception as err:  # never die silently in a thread: the page shows why training stopped
             self.error = f"Training stopped: {type(err).__name__}: {err}"
 
     # ---- one chunk -----------------------------------------------------------------------
+    def _needs(self, k: int) -> dict:
+        """Iterations each run trains this chunk: every run that can train reaches lead + k. A run that
+        lags (added late, or behind after a divergence) catches up by at most k extra; a run whose
+        divergence needs a Reset stays where it stopped while another can train (alone, it is stepped
+        again, so the click reports why nothing moves)."""
+        with self._lock:
+            its = {r: self.mirrors[r].iteration for r in self.run_ids}
+            live = [r for r in self.run_ids if not self.mirrors[r].needs_reset] or list(self.run_ids)
+        goal = max(its[r] for r in live) + k
+        return {r: min(goal - its[r], 2 * k) for r in live if goal - its[r] > 0}
+
     def _chunk(self, k: int) -> bool:
         """Train every run k iterations in parallel; False when training must stop (a divergence)."""
         now = time.monotonic()
-        request = self._view_request if self._view_request and now >= self._view_due else None
+        with self._lock:
+            request = self._view_request if self._view_request and now >= self._view_due else None
+            view_for = self._view_for
+        needs = self._needs(k)
         handles, restored = self.pool.checkout(self.run_ids, self.owner)
         try:
             for r, info in restored.items():
                 self._reset(r, info)
-            refs = [h.step.remote(k) for h in handles]
-            views = [h.snapshot.remote(request) for h in handles] if request else [None] * len(handles)
+            refs = [h.step.remote(needs[r]) if r in needs else None for r, h in zip(self.run_ids, handles)]
+            views = [h.snapshot.remote(request) if request and view_for in (None, r) else None
+                     for r, h in zip(self.run_ids, handles)]
             ticks, dead = {}, []
             for r, ref, vref in zip(self.run_ids, refs, views):
                 try:
-                    ticks[r] = ray.get(ref)
+                    if ref is not None:
+                        ticks[r] = ray.get(ref)
                     view = self._view(vref)
                 except ray.exceptions.RayActorError:
                     dead.append(r)
                     continue
                 with self._lock:
-                    self.mirrors[r].apply(ticks[r])
+                    if r in ticks:
+                        self.mirrors[r].apply(ticks[r])
                     if vref is not None:
-                        self.mirrors[r].view = view
+                        self.mirrors[r].view = {**view, "request": request}
+                if r in ticks and ticks[r].saved_iteration is not None:
+                    self.pool.saved(r)
             resync = [r for r, t in ticks.items() if t.resync]
             for r in resync:
                 self._reset(r, unwrap(handles[self.run_ids.index(r)].info.remote()))
@@ -217,7 +248,7 @@ class Group:
         return True
 
     def _after_chunk(self, ticks: dict) -> None:
-        done = min((t.done for t in ticks.values()), default=0)
+        done = max((t.done for t in ticks.values()), default=0)
         rate = min((t.done / t.seconds for t in ticks.values() if t.seconds > 0 and t.done), default=None)
         with self._lock:
             self.chunks += 1
@@ -243,32 +274,50 @@ class Group:
             old = self.mirrors.get(run_id)
             self.mirrors[run_id] = fresh = RunMirror.from_info(info)
             if old is not None:
-                fresh.view, fresh.error = old.view, old.error
+                fresh.view, fresh.error, fresh.needs_reset = old.view, old.error, old.needs_reset
                 lost = old.iteration - fresh.iteration
                 if lost > 0:
                     self.notice = (f"The worker training {self._label(run_id)} stopped; the run was restored from "
                                    f"its last save at iteration {fresh.iteration:,}, so {lost:,} iterations were lost.")
 
-    def _saved(self, run_id: str, iteration: int) -> None:
+    def _saved(self, run_id: str, result) -> None:
+        iteration, error = result if isinstance(result, tuple) else (result, None)
         with self._lock:
-            self.mirrors[run_id].saved_iteration = iteration
+            m = self.mirrors[run_id]
+            if iteration is not None:
+                m.saved_iteration, m.save_error = iteration, None
+            if error is not None:
+                m.save_error = error
+        if iteration is not None:
+            self.pool.saved(run_id)
 
     def _label(self, run_id: str) -> str:
         m = self.mirrors.get(run_id)
         return f"run {self.run_ids.index(run_id) + 1} ({m.config.cell.upper()}, lr {m.config.learning_rate:g})" if m else run_id
 
     # ---- direct calls (paused or not; a worker runs one call at a time, so these wait for a chunk) ----
-    def set_view(self, request: dict | None) -> list | None:
-        """Choose the look-inside view. Paused: computed now and returned; playing: on the next chunk."""
+    def set_view(self, request: dict | None, index: int | None = None) -> list | None:
+        """Choose the look-inside view (of run `index`, or of every run). Paused: computed now and
+        returned; playing: on the next chunk (the page polls the mirror for it, see `view_of`)."""
+        run_for = None if index is None else self.run_ids[index]
         with self._lock:
-            self._view_request, self._view_due = request, 0.0
+            self._view_request, self._view_for, self._view_due = request, run_for, 0.0
         if request is None or self.playing:
             return None
-        views = self.call_all("snapshot", request)
+        ids = self.run_ids if run_for is None else [run_for]
+        views = self._call_runs(ids, "snapshot", (request,), {})
         with self._lock:
-            for r, v in zip(self.run_ids, views):
-                self.mirrors[r].view = v
+            for r, v in zip(ids, views):
+                self.mirrors[r].view = {**v, "request": request}
         return views
+
+    def view_of(self, index: int) -> dict | None:
+        with self._lock:
+            return self.mirrors[self.run_ids[index]].view
+
+    def refresh(self, run_id: str) -> None:
+        """Re-read one run's mirror from its worker (after another group trained it)."""
+        self._reset(run_id, self._call_runs([run_id], "info", (), {})[0])
 
     def call(self, index: int, method: str, *args, **kwargs):
         """One worker method on run `index` (sample, apply_live, checkpoint, save, probe...)."""

@@ -64,25 +64,37 @@ class WorkerPool:
         self._live: dict[str, _Entry] = {}
         self._queue: OrderedDict[str, float] = OrderedDict()   # owner -> when it last asked
         self._reserved = 0                                      # places admitted, worker still starting
+        # Where a run that was never saved (still at iteration 0, or killed before its first autosave)
+        # comes back from: its text and settings. Dropped once the run store holds the run.
+        self._sources: dict[str, dict] = {}
         self._stop = threading.Event()
         if reaper:
             threading.Thread(target=self._reap_forever, name="worker-pool-reaper", daemon=True).start()
 
     # ---- starting runs --------------------------------------------------------------------
     def create(self, *, text: str | None = None, config: dict | None = None, checkpoint: bytes | None = None,
-               meta: dict | None = None, owner: str = "") -> str:
-        """Start a worker for a new run (from text and settings, or from checkpoint bytes); returns its id.
+               meta: dict | None = None, owner: str = "", run_id: str | None = None, stored: bool = False) -> str:
+        """Start a worker for a run (from text and settings, checkpoint bytes, or with `stored` the run
+        store's copy of `run_id`); returns its id (`run_id` if given, else a new one).
 
         Raises Busy when full, or the ValueError the text, settings or file deserve (nothing is kept then).
         """
-        source = {"checkpoint": checkpoint} if checkpoint is not None else {"text": text, "config": config or {}}
-        run_id = new_run_id()
+        if stored:
+            source = {"stored": True}
+        elif checkpoint is not None:
+            source = {"checkpoint": checkpoint}
+        else:
+            source = {"text": text, "config": config or {}}
+        run_id = run_id or new_run_id()
         self._admit(owner, 1)
         try:
-            self._start(run_id, source, meta)
+            info = self._start(run_id, source, meta)
         finally:
             with self._lock:
                 self._reserved -= 1
+        if info["saved_iteration"] is None and "stored" not in source:
+            with self._lock:
+                self._sources[run_id] = {**source, "meta": meta}
         return run_id
 
     def checkout(self, run_ids, owner: str = "") -> tuple[list, dict]:
@@ -92,6 +104,8 @@ class WorkerPool:
         checkin(), so the idle reaper leaves them alone. Raises Busy, or RunNotFound for a run never saved.
         """
         run_ids = list(run_ids)
+        if self._stop.is_set():
+            raise RuntimeError("The training workers were shut down (the server is stopping).")
         with self._lock:
             for run_id in run_ids:      # one being released right now: wait until it is saved
                 while run_id in self._live and self._live[run_id].releasing:
@@ -106,7 +120,10 @@ class WorkerPool:
                 self._admit(owner, len(missing))
                 try:
                     for r in missing:
-                        restored[r] = self._start(r, {"stored": True}, None, in_use=1)
+                        with self._lock:
+                            src = None if self.store.exists(r) else dict(self._sources.get(r) or {}) or None
+                        meta = src.pop("meta", None) if src else None
+                        restored[r] = self._start(r, src or {"stored": True}, meta, in_use=1)
                 finally:
                     with self._lock:
                         self._reserved -= len(missing)
@@ -129,6 +146,16 @@ class WorkerPool:
             for r in run_ids:
                 if r in self._live:
                     self._live[r].last_seen = now
+
+    def saved(self, run_id: str) -> None:
+        """The run store now holds this run: a lost worker comes back from there, not from its settings."""
+        with self._lock:
+            self._sources.pop(run_id, None)
+
+    def discard(self, run_id: str) -> None:
+        """The run left its session (Reset, remove, another run opened): save it and end its worker."""
+        self.release(run_id)
+        self.saved(run_id)
 
     def forget(self, run_id: str) -> None:
         """Drop a worker that died (no save possible); its next checkout restores the last autosave."""
@@ -172,6 +199,12 @@ class WorkerPool:
         self._stop.set()
         for r in self.live_runs():
             self.release(r)
+
+    def shutdown(self) -> None:
+        """End every worker at once, without saving (tests; a server that is going away anyway)."""
+        self._stop.set()
+        for r in self.live_runs():
+            self.forget(r)
 
     def _reap_forever(self) -> None:
         period = max(0.5, min(self.idle_seconds / 4, 30.0))

@@ -1,27 +1,42 @@
-"""A run in a worker, seen through a Trainer-shaped window (for st.session_state["trainer"], tests, tools).
+"""A run in a worker, seen through a Trainer-shaped window (for st.session_state["trainer"], the panels, tools).
 
 Readouts (iteration, config, vocab, smooth_loss, history, samples) come from the group's driver-side
-mirror, with no worker call; sample(), probe() and apply_live() are sent to the worker. Training goes
-through the Group (Play, Pause, Train N), never through here.
+mirror, with no worker call; sample(), probe(), apply_live() and checkpoint() are sent to the worker.
+Training goes through the Group (Play, Pause, Train N), never through here.
+
+While the page draws, `freeze()` pins a copy of the mirror, so the readouts, the chart and the cards of
+one script run all show the same iteration even though the group's thread keeps training.
 """
 from __future__ import annotations
 
 import math
 
-from rnn_core import Vocab
+from rnn_core import TrainConfig, Trainer, Vocab
 
 from .player import Group
 
 
 class RunProxy:
-    def __init__(self, group: Group, index: int = 0):
-        self.group, self.index = group, index
+    SAMPLE_LENGTH = Trainer.SAMPLE_LENGTH
+
+    def __init__(self, group: Group, index: int = 0, text: str = ""):
+        self.group, self.index, self.text = group, index, text
         self.run_id = group.run_ids[index]
+        self.frozen = None
+        self._vocab: tuple[str, Vocab] | None = None
 
     @property
     def _mirror(self):
-        return self.group.mirrors[self.run_id]
+        return self.frozen if self.frozen is not None else self.group.mirrors[self.run_id]
 
+    def freeze(self, mirror=None) -> None:
+        """Pin a copy of the mirror (or `mirror`) for reads; `thaw()` goes back to the live one."""
+        self.frozen = mirror if mirror is not None else self.group.mirrors[self.run_id].copy()
+
+    def thaw(self) -> None:
+        self.frozen = None
+
+    # ---- readouts (no worker call) --------------------------------------------------------
     @property
     def iteration(self) -> int:
         return self._mirror.iteration
@@ -31,12 +46,15 @@ class RunProxy:
         return self._mirror.smooth_loss
 
     @property
-    def config(self):
+    def config(self) -> TrainConfig:
         return self._mirror.config
 
     @property
     def vocab(self) -> Vocab:
-        return Vocab.from_chars(self._mirror.chars)
+        chars = self._mirror.chars
+        if self._vocab is None or self._vocab[0] != chars:
+            self._vocab = (chars, Vocab.from_chars(chars))
+        return self._vocab[1]
 
     @property
     def history(self):
@@ -47,22 +65,71 @@ class RunProxy:
         return self._mirror.samples
 
     @property
+    def validation(self) -> dict:
+        return self._mirror.validation
+
+    @property
+    def error(self) -> str | None:
+        return self._mirror.error
+
+    @property
+    def needs_reset(self) -> bool:
+        return self._mirror.needs_reset
+
+    @property
+    def saved_iteration(self) -> int | None:
+        return self._mirror.saved_iteration
+
+    @property
+    def save_error(self) -> str | None:
+        return self._mirror.save_error
+
+    @property
+    def where(self) -> dict:
+        return self._mirror.where
+
+    @property
+    def view(self) -> dict | None:
+        return self.group.view_of(self.index)
+
+    @property
     def bits_per_char(self) -> float:
         return self.smooth_loss / self.config.seq_length / math.log(2)
 
+    @property
+    def iters_per_second(self) -> float:
+        """The group's wall-clock rate over the last few seconds (every run of a group trains as fast)."""
+        return self.group.speed()
+
+    @property
+    def chars_seen(self) -> int:
+        return self.iteration * self.config.seq_length
+
+    @property
+    def epochs(self) -> float:
+        n = self._mirror.n_train
+        return self.chars_seen / n if n else 0.0
+
+    # ---- calls to the worker ------------------------------------------------------------
     def sample(self, *args, **kwargs) -> str:
         return self.group.call(self.index, "sample", *args, **kwargs)
 
     def probe(self, text: str):
         return self.group.call(self.index, "probe", text)
 
+    def checkpoint(self, compress: bool = True) -> bytes:
+        return self.group.call(self.index, "checkpoint", compress)
+
     def apply_live(self, **changes) -> None:
         """Learning rate, optimizer or clip, changed in the worker (between chunks) and then in the mirror."""
-        from rnn_core import TrainConfig
-
         config = self.group.call(self.index, "apply_live", **changes)
         with self.group._lock:
-            self._mirror.config = TrainConfig(**config)
+            self.group.mirrors[self.run_id].config = TrainConfig(**config)
+        if self.frozen is not None:
+            self.frozen.config = TrainConfig(**config)
+
+    def __repr__(self) -> str:
+        return f"RunProxy({self.run_id}, iteration={self.iteration})"
 
 
 __all__ = ["RunProxy"]

@@ -11,9 +11,10 @@ The URL of the page always reads
   corpus, cell, hidden_size, ...   the active run's settings (ui/session/share.py): a link WITHOUT ws and run
           starts the same run from scratch anywhere. When `run` is present it wins.
 
-Saving: `autosave` writes every run of the session whose state changed since its last save: at once
-after a click, at most every AUTOSAVE_S seconds while Play runs. A failed write (disk full, read-only
-folder) becomes `Session.save_error`, shown by the page; training goes on.
+Saving: each run's worker writes it to the run store (ui/session/workers.py): every AUTOSAVE_S seconds
+while it trains, and when a click or Play ends. `autosave` here keeps the page's side of it: which
+runs are saved (the URL names the run once it is), the workspace's cap on runs, and a failed write
+(disk full, read-only folder) as `Session.save_error`, shown by the page; training goes on.
 
 The Session fields used here: ws, saved_sigs {run_id: signature at its last save}, autosaver, save_error,
 confirm_delete (run id waiting for a confirmation). Notices go to the area "runs".
@@ -28,7 +29,7 @@ from typing import Mapping
 
 from assets.corpora import CORPORA, read_corpus
 from rnn_core import Trainer
-from rnn_core.runstore import Autosaver, InvalidRunId, RunInfo, RunNotFound, RunStore, valid_run_id
+from rnn_core.runstore import InvalidRunId, RunInfo, RunNotFound, RunStore, valid_run_id
 
 from . import state
 from .session import Run, session_of
@@ -38,7 +39,7 @@ from .share import CORPUS_KEY, config_from_query, config_keys, config_to_query
 WS_KEY = "ws"
 RUN_KEY = "run"
 WORKSPACE_HEX = 24               # 96 random bits: not guessable, short enough for a URL
-AUTOSAVE_S = 5.0                 # at most one save per this many seconds while Play runs
+AUTOSAVE_S = 5.0                 # the workers save at most once per this many seconds while they train
 MAX_RUNS_PER_WORKSPACE = 20      # the oldest beyond this are removed when a new run is first saved
 _WS = re.compile(rf"[0-9a-f]{{{WORKSPACE_HEX}}}")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
@@ -143,9 +144,13 @@ def open_run(ss, run_id, *, from_link: bool = False) -> bool:
     if not from_link:
         autosave(ss, force=True)  # the run being left keeps its last iterations
     meta = s.meta(run_id)
-    state.restore(ss, trainer, _label(meta, trainer), run_id=run_id)
+    try:
+        state.restore(ss, trainer, _label(meta, trainer), run_id=run_id)
+    except ValueError as err:  # the server is full (Busy): say so, keep what is open
+        session_of(ss).notify("runs", "warning", f"{where} could not be opened: {md_escape(str(err))}")
+        return False
     sess = session_of(ss)
-    sess.saved_sigs[run_id] = _signature(sess.active_run)
+    sess.saved_sigs[run_id] = (trainer.iteration,)
     sess.notify("runs", "success", f"Reopened saved run {run_id} at iteration {trainer.iteration:,}.")
     return True
 
@@ -202,58 +207,48 @@ def delete_run(ss, run_id: str) -> bool:
 
 
 # ---- saving --------------------------------------------------------------------------------
-def _signature(run: Run) -> tuple:
-    tr = run.trainer
-    return (id(tr), tr.iteration, tr.config, run.source)
-
-
 def _meta(ws: str, run: Run) -> dict:
     return {WS_KEY: ws, "corpus": run.source[:200], "title": run.source[:200]}
 
 
 def autosave(ss, force: bool = False) -> bool:
-    """Save the session's runs that changed since their last save; True if something was written.
+    """The page's side of saving (the workers write the files); True if a run was saved for the first time.
 
-    A run at iteration 0 is not saved (nothing to lose). While Play runs, saves are throttled to one
-    per AUTOSAVE_S unless a run is new or `force`. A failed write sets Session.save_error and is retried
-    after AUTOSAVE_S (at once on the next click); the runs are untouched either way.
+    A run the run store now holds is marked saved (the URL may name it); the first time, the workspace
+    keeps only its newest runs. A write the worker could not make becomes Session.save_error; training
+    goes on. `force` asks the workers to save now (a run being left keeps its last iterations).
     """
     sess = session_of(ss)
-    if not sess.ws:
+    if not sess.ws or sess.group is None:
         return False
-    sigs = sess.saved_sigs
-    todo = [r for r in sess.runs if r.trainer.iteration > 0 and sigs.get(r.run_id) != _signature(r)]
-    if not todo:
-        return False
-    saver = sess.autosaver
-    if saver is None:
-        saver = sess.autosaver = Autosaver(AUTOSAVE_S)
-    urgent = force or not sess.playing or any(r.run_id not in sigs for r in todo)
-    if not saver.due(urgent):
-        return False
-    saver.saved()  # also after a failure: a full disk is not hammered on every Play tick
-    s = store()
-    try:
-        with sess.lock:  # a Play tick on an older script thread may be mid-step
-            for run in todo:
-                first = run.run_id not in sigs and not s.exists(run.run_id)
-                s.save(run.run_id, run.trainer, _meta(sess.ws, run))
-                sigs[run.run_id] = _signature(run)
-                if first:
-                    _keep_newest(ss, s)
-    except (OSError, ValueError) as err:
-        reason = getattr(err, "strerror", None) or str(err)
-        sess.save_error = (f"Could not save this run ({reason}). It keeps training, but a reload or a server "
-                            "restart would lose the progress since the last save; download a checkpoint to keep it.")
-        return False
-    sess.save_error = None
-    return True
+    if force and not sess.playing:
+        try:
+            for i, run in enumerate(sess.runs):
+                if run.trainer.iteration > 0:
+                    sess.group.call(i, "save")
+        except (OSError, ValueError):
+            pass  # reported below, as the worker's save_error on its next autosave
+    sigs, first = sess.saved_sigs, False
+    s = None
+    for run in sess.runs:
+        if run.trainer.saved_iteration is None:
+            continue
+        if run.run_id not in sigs:
+            s = s or store()
+            _keep_newest(ss, s, run.run_id)
+            first = True
+        sigs[run.run_id] = (run.trainer.saved_iteration,)
+    errors = [run.trainer.save_error for run in sess.runs if run.trainer.save_error]
+    sess.save_error = (f"Could not save this run ({errors[0]}). It keeps training, but a reload or a server "
+                       "restart would lose the progress since the last save; download a checkpoint to keep it."
+                       ) if errors else None
+    return first
 
 
-def _keep_newest(ss, s: RunStore) -> None:
+def _keep_newest(ss, s: RunStore, new_id: str | None = None) -> None:
     sess = session_of(ss)
     mine = [r for r in s.list() if r.meta.get(WS_KEY) == sess.ws]  # newest first
-    in_use = open_ids(ss)
+    in_use = open_ids(ss) | {new_id}
     others = [r for r in mine if r.run_id not in in_use]
     room = max(0, MAX_RUNS_PER_WORKSPACE - (len(mine) - len(others)))
     for old in others[room:]:

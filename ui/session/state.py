@@ -4,39 +4,61 @@ Each action takes the session-state mapping (``st.session_state`` on the page, a
 reads the widget values it needs by their keys (ui/session/widgets.py) and changes the runs through the
 Session's methods (ui/session/session.py). Errors a person can cause (a bad file, a setting out of
 range, divergence) become notices; they never raise into the page, and a failed action leaves the runs
-exactly as they were (a new Trainer is built before anything is replaced).
+exactly as they were (the new runs' workers start before anything is replaced).
 """
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from assets.corpora import CORPORA, read_corpus
 from rnn_core import LIVE_FIELDS, TextError, TrainConfig, Trainer, limits
+from rnn_core.checkpoint import to_bytes
 
-from .session import Run, State, session_of
+from .session import Run, RunSpec, State, session_of
 from .widgets import DEFAULT_CORPUS, changed_settings, config_from_widgets, sync_widgets
 
 PROBE_DEFAULT_CHARS = 80     # default probe: the first 80 characters of the training text
 MAX_RUNS = 3                 # compare mode trains at most this many runs together
 
 
+def run_meta(ss: State, source: str) -> dict:
+    """What the run store keeps beside a run: the workspace that owns it and where its text came from."""
+    return {"ws": session_of(ss).ws, "corpus": source[:200], "title": source[:200]}
+
+
+def start_runs(ss: State, specs: list[RunSpec]) -> list[Run]:
+    """Workers for these runs (all or none); raises Busy or the ValueError a text or setting deserves."""
+    sess = session_of(ss)
+    return sess.start(specs, meta=run_meta(ss, specs[0].source) if specs else None)
+
+
 def init_state(ss: State) -> None:
-    """Fill in whatever is missing: the session (with the widget defaults) and a first run."""
+    """Fill in whatever is missing: the session (with the widget defaults) and a first run.
+
+    Raises Busy when every training worker of the server is taken (the page shows the queue).
+    """
     sess = session_of(ss)
     if sess.runs:
         return
-    text = read_corpus(ss["corpus"]) if ss["corpus"] in CORPORA else read_corpus(DEFAULT_CORPUS)
+    name = ss["corpus"] if ss["corpus"] in CORPORA else DEFAULT_CORPUS
+    text = read_corpus(name)
     try:
-        trainer = Trainer(text, config_from_widgets(ss))
-    except ValueError:   # settings from an odd session: fall back to the defaults
-        trainer = Trainer(text, TrainConfig())
-        sync_widgets(ss, trainer.config)
-    install(ss, [Run(trainer, ss["corpus"])])
+        config = config_from_widgets(ss)
+        config.validate()
+        runs = start_runs(ss, [RunSpec(ss["corpus"], text, asdict(config))])
+    except ValueError as err:   # settings from an odd session: fall back to the defaults
+        if type(err).__name__ == "Busy":
+            raise
+        runs = start_runs(ss, [RunSpec(ss["corpus"], text, asdict(TrainConfig()))])
+        sync_widgets(ss, TrainConfig())
+    install(ss, runs)
 
 
 def install(ss: State, new_runs: list[Run], active: int = 0) -> None:
     """Make `new_runs` the session's runs and point the text-dependent widgets at the new text."""
     sess = session_of(ss)
     sess.install(new_runs, active)
-    text = sess.trainer.text
+    text = sess.active_run.text
     ss["probe_text"] = default_probe_text(text)
     ss["probe_pos"] = 0
     ss["seed_char"] = text[0]
@@ -72,7 +94,7 @@ def default_probe_text(text: str) -> str:
 # ---- actions (callbacks) -------------------------------------------------------------------
 def new_run(ss: State, text: str, source: str) -> Run:
     """A fresh run on `text` with the sidebar's settings; replaces the session's runs."""
-    run = Run(Trainer(text, config_from_widgets(ss)), source)  # raises before anything changes
+    run, = start_runs(ss, [RunSpec(source, text, asdict(config_from_widgets(ss)))])  # raises before anything changes
     install(ss, [run])
     return run
 
@@ -93,9 +115,16 @@ def switch_corpus(ss: State) -> None:
 def restore(ss: State, trainer: Trainer, label: str, run_id: str | None = None) -> None:
     """Make a loaded trainer the session's run, with its settings shown in the sidebar.
 
-    `run_id` keeps a known id (a run reopened from the run store or the URL); default: a new one.
+    `run_id` keeps a known id (a run reopened from the run store or the URL: its worker loads it from
+    there); default: a new one. The trainer was loaded in the page only to check it and read its text.
     """
-    run = Run(trainer, label) if run_id is None else Run(trainer, label, run_id=run_id)
+    if run_id is not None:
+        spec = RunSpec(label, trainer.text, run_id=run_id, stored=True)
+    elif trainer.iteration == 0:
+        spec = RunSpec(label, trainer.text, asdict(trainer.config))
+    else:
+        spec = RunSpec(label, trainer.text, checkpoint=to_bytes(trainer, compress=False))
+    run, = start_runs(ss, [spec])
     install(ss, [run])
     if label not in CORPORA:  # a built-in name is already in the selector (a run reopened from the store)
         session_of(ss).custom_text = (label, trainer.text)
@@ -106,13 +135,14 @@ def restore(ss: State, trainer: Trainer, label: str, run_id: str | None = None) 
 def add_run(ss: State, config: TrainConfig) -> Run:
     """Compare mode: another run on the active run's text, trained in lock step with the others.
 
-    The new run starts at iteration 0 whatever the others are at; the active run stays active.
+    The new run starts at iteration 0 whatever the others are at (the compare panel then catches it
+    up: Session.catch_up); the active run stays active.
     """
     sess = session_of(ss)
     if len(sess.runs) >= MAX_RUNS:
         raise ValueError(f"At most {MAX_RUNS} runs can train side by side; remove one first.")
     base = sess.active_run
-    run = Run(Trainer(base.trainer.text, config), base.source)
+    run, = start_runs(ss, [RunSpec(base.source, base.text, asdict(config))])
     sess.add(run)
     return run
 
@@ -125,8 +155,7 @@ def apply_live_settings(ss: State) -> None:
                "clip": clip if clip > 0 else None}
     tr = sess.trainer
     try:
-        with sess.lock:
-            tr.apply_live(**{k: v for k, v in changes.items() if k in LIVE_FIELDS})
+        tr.apply_live(**{k: v for k, v in changes.items() if k in LIVE_FIELDS})
     except ValueError as err:
         sync_widgets(ss, tr.config)
         sess.notify("settings", "error", str(err))
@@ -139,24 +168,26 @@ def reset(ss: State) -> None:
     in lock step.
     """
     sess = session_of(ss)
-    run = sess.active_run
+    specs = [RunSpec(r.source, r.text, asdict(r.trainer.config)) for r in sess.runs]
     try:
-        new = Run(Trainer(run.trainer.text, config_from_widgets(ss)), run.source)
+        config = config_from_widgets(ss)
+        config.validate()
+        specs[sess.active] = RunSpec(sess.active_run.source, sess.active_run.text, asdict(config))
+        new_runs = start_runs(ss, specs)
     except ValueError as err:
         sess.notify("controls", "error", f"Reset failed, the run is unchanged: {err}")
         return
-    new_runs = [Run(Trainer(r.trainer.text, r.trainer.config), r.source) for r in sess.runs]
-    new_runs[sess.active] = new
     install(ss, new_runs, sess.active)
 
 
 def set_playing(ss: State, playing: bool) -> None:
     """Play/Pause sets the state its label promised rather than toggling: if the browser delivers one
-    click twice (a click racing a Play tick's rerun), Pause still means paused."""
-    session_of(ss).playing = bool(playing)
+    click twice (a click racing a Play tick's rerun), Pause still means paused. Pause returns once the
+    workers' chunk in flight has landed (about a tenth of a second)."""
+    session_of(ss).set_playing(bool(playing))
 
 
-def sample_with_widgets(ss: State, trainer: Trainer, seed_char: str) -> str:
+def sample_with_widgets(ss: State, trainer, seed_char: str) -> str:
     """`trainer`'s text after `seed_char` with the sampling widgets' length, temperature, top-k, greedy and seed.
 
     Raises ValueError for a request the run refuses (e.g. a seed character it has never seen).

@@ -1,40 +1,29 @@
-"""The Train button and Play ticks: how many iterations each asks of `Session.train`.
+"""The Train button: how many iterations a click asks of `Session.train`, and when it shows progress.
 
-A DivergenceError never raises into the page: it stays on the run (`Run.error`), pauses Play and
-comes back in the TrainOutcome.
+Play is not here any more: the session's Group trains in its own thread until Pause, and the page's
+live fragment only reads the mirrors (ui/session/player.py). A DivergenceError never raises into the
+page: it stays on the run (`Run.error`), stops Play and comes back in the TrainOutcome.
 """
 from __future__ import annotations
 
-from rnn_core import limits
-
 from .session import Progress, Session, State, TrainOutcome, session_of
 
-PLAY_INTERVAL_S = 0.5        # seconds between Play ticks
-PLAY_BUDGET = 0.4            # share of a tick interval spent training
-PROGRESS_MIN_ITERS = 2000    # a click of more iterations shows a progress bar
+PLAY_INTERVAL_S = 0.5        # seconds between redraws of the live panels during Play
+PROGRESS_MIN_SECONDS = 1.0   # a click expected to take longer than this (at the measured speed) shows a bar
+PROGRESS_MIN_ITERS = 2000    # before any speed is measured, a click of at least this many shows a bar
+
+
+def shows_progress(sess: Session, n: int) -> bool:
+    """Whether a click of n iterations gets a progress bar: expected to take over ~1 s at the measured speed."""
+    rate = sess.group.speed() if sess.group is not None else 0.0
+    return n / rate > PROGRESS_MIN_SECONDS if rate > 0 else n >= PROGRESS_MIN_ITERS
 
 
 def train_click(ss: State, on_progress: Progress | None = None) -> TrainOutcome:
-    """The Train button: n_iters iterations, with a progress bar when the click is long."""
+    """The Train button: n_iters iterations in the workers, reporting progress when the click is long."""
     n = int(ss["n_iters"])
-    return session_of(ss).train(n, on_progress if n >= PROGRESS_MIN_ITERS else None)
-
-
-def play_batch(sess: Session, interval: float = PLAY_INTERVAL_S) -> int:
-    """Iterations for one Play tick: about PLAY_BUDGET of the interval at the measured speed.
-
-    Not capped by n_iters (that is the Train button's): Play trains as fast as the machine allows
-    while the page stays responsive.
-    """
-    rate = sess.train_rate
-    want = int(rate * PLAY_BUDGET * interval) if rate > 0 else 20
-    return max(1, min(want, limits.MAX_ITERS_PER_CLICK))
-
-
-def tick(ss: State) -> TrainOutcome:
-    """One Play tick; on divergence Play stops (the message stays on the run: Run.error)."""
     sess = session_of(ss)
-    return sess.train(play_batch(sess))
+    return sess.train(n, on_progress if shows_progress(sess, n) else None)
 
 
-__all__ = ["PLAY_INTERVAL_S", "PLAY_BUDGET", "PROGRESS_MIN_ITERS", "train_click", "play_batch", "tick"]
+__all__ = ["PLAY_INTERVAL_S", "PROGRESS_MIN_SECONDS", "PROGRESS_MIN_ITERS", "shows_progress", "train_click"]

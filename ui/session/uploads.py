@@ -38,11 +38,11 @@ def upload_checkpoint(ss: State) -> None:
     if file is None or _seen(ss, file):
         return
     try:
-        trainer = load_trainer(file.getvalue())
+        trainer = load_trainer(file.getvalue())   # checked here first: a refused file never reaches a worker
+        restore(ss, trainer, f"💾 {file.name}")
     except ValueError as err:
         _file_error(ss, "checkpoint_upload", file, f"Could not load {file.name}: {err}")
         return
-    restore(ss, trainer, f"💾 {file.name}")
     session_of(ss).notify("checkpoint", "success",
                           f"Restored {file.name}: iteration {trainer.iteration:,}, smooth loss {trainer.smooth_loss:.2f}.")
 

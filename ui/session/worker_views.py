@@ -48,21 +48,34 @@ def _heatmap(trainer, request: dict, cache: dict) -> dict:
 
 
 def _neurons(trainer, request: dict, cache: dict) -> dict:
-    """The units that track simple features of the probe text, and one unit's activation along it."""
+    """The units that track simple features of the probe text, and one unit's activation along it
+    (with its correlation to each feature, and its unbounded states such as the LSTM's c)."""
+    from rnn_core.cells import CELLS
+
     probe = _probe(trainer, request)
-    ranking = A.rank_units(probe.hidden, A.text_features(probe.text), top=int(request.get("top", 3)))
+    H = probe.hidden.shape[1]
+    features = A.text_features(probe.text)
+    ranking = A.rank_units(probe.hidden, features, top=int(request.get("top", 3)))
     unit = request.get("unit")
-    if unit is None and ranking:
-        unit = ranking[0][1]
-    activation = A.unit_activation(probe.hidden, int(unit)).astype(np.float32) if unit is not None else None
-    return {"ranking": ranking, "unit": unit, "activation": activation}
+    if not isinstance(unit, (int, np.integer)) or not 0 <= unit < H:
+        unit = ranking[0][1] if ranking else 0   # start on the unit that tracks a feature best
+    unit = int(unit)
+    names, r = A.unit_correlations(probe.hidden, features)
+    unbounded = {key: np.asarray(probe.extras[key][:, unit], dtype=np.float32)          # (T,)
+                 for key, view in getattr(CELLS.get(trainer.config.cell), "views", {}).items()
+                 if view.kind == "unbounded" and key in probe.extras}
+    return {"ranking": ranking, "unit": unit, "H": int(H), "text": probe.text,
+            "activation": A.unit_activation(probe.hidden, unit).astype(np.float32),   # (T,)
+            "names": list(names), "r_unit": [float(x) for x in r[:, unit]], "unbounded": unbounded}
 
 
 def _surprise(trainer, request: dict, cache: dict) -> dict:
     probe = _probe(trainer, request)
+    if len(probe.text) < 2:
+        return {"text": probe.text, "loss": np.zeros(0, np.float32), "guesses": []}
     k = min(int(request.get("k", 3)), MAX_GUESSES)
     loss, guesses = A.surprise(probe, trainer.vocab.chars, k=k)
-    return {"loss": loss.astype(np.float32), "guesses": guesses}
+    return {"text": probe.text, "loss": loss.astype(np.float64), "guesses": guesses}   # (T-1,) nats
 
 
 def _gradient_flow(trainer, request: dict, cache: dict) -> dict:
@@ -72,8 +85,11 @@ def _gradient_flow(trainer, request: dict, cache: dict) -> dict:
 
 
 def _microscope(trainer, request: dict, cache: dict) -> dict:
-    return A.microscope(trainer, int(request.get("position", 0)), update=request.get("update", "sgd"),
-                        learning_rate=request.get("learning_rate"))
+    out = A.microscope(trainer, int(request.get("position", 0)), update=request.get("update", "sgd"),
+                       learning_rate=request.get("learning_rate"))
+    w = A.next_window(trainer)
+    out["window"] = trainer.vocab.decode(np.append(w.inputs, w.targets[-1]))   # the T+1 characters shown
+    return out
 
 
 def _samples(trainer, request: dict, cache: dict) -> dict:
@@ -91,7 +107,15 @@ def _baselines(trainer, request: dict, cache: dict) -> dict:
     return out
 
 
+def _ngram(trainer, request: dict, cache: dict) -> dict:
+    """The counting baselines alone (the loss chart asks once per run)."""
+    if "ngram" not in cache:
+        cache["ngram"] = A.ngram_entropies(trainer.data, trainer.vocab.size)
+    return {"ngram": cache["ngram"]}
+
+
 VIEWS = {
+    "ngram": _ngram,
     "heatmap": _heatmap,
     "neurons": _neurons,
     "surprise": _surprise,

@@ -43,6 +43,8 @@ class Tick:
     saved_iteration: int | None = None            # the iteration the run store holds, if saved now
     error: str | None = None                      # the divergence message, if training stopped on one
     needs_reset: bool = False
+    validation: list = field(default_factory=list)  # [(iteration, held-out nats/char)] measured this chunk
+    save_error: str | None = None                 # an autosave that failed (disk full...): training goes on
 
     @property
     def resync(self) -> bool:
@@ -65,6 +67,7 @@ class RunWorker:
         self.store = RunStore(store_root)
         self.autosaver = Autosaver(autosave_seconds)
         self.cache: dict = {}
+        self.validation: dict = {"its": [], "loss": []}   # held-out loss, measured as training goes
         self.saved_iteration: int | None = None
         self.startup_error: ValueError | None = None
         try:
@@ -79,8 +82,9 @@ class RunWorker:
         except (ValueError, TypeError) as err:
             self.startup_error = err if isinstance(err, ValueError) else ValueError(str(err))
             return
-        if self.saved_iteration is None:
-            self.save()  # restorable from its first moment on
+        if self.saved_iteration is None and self.trainer.iteration > 0:
+            self.save()  # a loaded checkpoint is restorable from its first moment on (a run at 0 is rebuilt
+                         # from its settings: the pool keeps them until the run's first save)
 
     def _ok(self) -> Trainer:
         if self.startup_error is not None:
@@ -95,6 +99,7 @@ class RunWorker:
             "run_id": self.run_id, "iteration": tr.iteration, "smooth_loss": tr.smooth_loss,
             "config": asdict(tr.config), "chars": "".join(tr.vocab.chars), "history": tr.history.state(),
             "samples": list(tr.samples), "saved_iteration": self.saved_iteration, "where": self.where(),
+            "n_train": int(len(tr.data)), "validation": {k: list(v) for k, v in self.validation.items()},
         }
 
     def where(self) -> dict:
@@ -127,9 +132,28 @@ class RunWorker:
         for i, loss in enumerate(losses.tolist()):
             s = smooths[i] = 0.999 * s + 0.001 * loss
         new_samples = [smp for smp in tr.samples if smp[0] >= first]
-        saved = self.save() if autosave and error is None and self.autosaver.due() else None
+        saved, save_error = (None, None)
+        if autosave and error is None and self.autosaver.due():
+            saved, save_error = self.autosave()
         return Tick(first, losses, smooths, tr.iteration, tr.smooth_loss, tr.last_step_seconds,
-                    new_samples, saved, error, needs_reset)
+                    new_samples, saved, error, needs_reset, self._validate(), save_error)
+
+    def _validate(self) -> list:
+        """Measure the held-out loss when due (a few ms every few hundred iterations); new points."""
+        from rnn_core import analysis as A
+
+        from .validation import validation_plan
+
+        tr, rec = self.trainer, self.validation
+        if tr.val_data.size < 2:
+            return []
+        chars, every = validation_plan(tr)
+        if not A.validation_due(rec["its"][-1] if rec["its"] else None, tr.iteration, every):
+            return []
+        loss = float(A.validation_loss(tr.model, tr.val_data, tr.config.seq_length, max_chars=chars))
+        rec["its"].append(tr.iteration)
+        rec["loss"].append(loss)
+        return [(tr.iteration, loss)]
 
     def apply_live(self, **changes) -> dict:
         tr = self._ok()
@@ -150,16 +174,29 @@ class RunWorker:
     def checkpoint(self, compress: bool = True) -> bytes:
         return to_bytes(self._ok(), compress=compress)
 
-    def save(self, meta: dict | None = None) -> int:
-        """Write the run to the run store now; returns the iteration saved."""
+    def save(self, meta: dict | None = None) -> int | None:
+        """Write the run to the run store now; returns the iteration saved (None: a run at iteration 0,
+        which is not saved, as the page never saved one: its settings rebuild it)."""
         tr = self._ok()
         if meta is not None:
             self.meta = meta
+        if tr.iteration == 0:
+            return None
         self.store.save(self.run_id, tr, meta=self.meta)
         self.meta = None  # saved: later saves keep what the sidecar holds
         self.autosaver.saved()
         self.saved_iteration = tr.iteration
         return tr.iteration
+
+    def autosave(self, meta: dict | None = None) -> tuple:
+        """save(), but a failed write (disk full, read-only or full folder) is reported, not raised:
+        (iteration saved or None, error or None). The timer restarts either way, so a full disk is not
+        hammered on every chunk."""
+        try:
+            return self.save(meta), None
+        except (OSError, ValueError) as err:
+            self.autosaver.saved()
+            return None, getattr(err, "strerror", None) or str(err)
 
 
 def remote_worker(**options):

@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rnn_core import analysis as A
+from types import SimpleNamespace
+
+import numpy as np
 
 from ...figures.insight import clipped_share_figure
 from ...figures.probe import gradient_norms_figure
 from ...figures.strips import glyph, window_html
 from ..common import chart
 
-def render_gradient_flow(trainer, ss, pin) -> None:
+def request_gradient_flow(trainer, ss, pin) -> dict:
+    return {"view": "gradient_flow"}
+
+
+def render_gradient_flow(trainer, ss, pin, snap: dict) -> None:
     """‖dL/dh_t‖ over the T steps of the next window, and the share of gradient entries clipped."""
-    g = A.gradient_flow(trainer)
+    g = SimpleNamespace(**{**snap, "norms": np.asarray(snap["norms"], dtype=np.float64)})
     T = len(g.norms)
     st.caption(f"This view reads the training window the model learns from next (characters {g.start:,}–"
                f"{g.start + T:,} of the training text), not the probe text. Backpropagation through time sends the "

@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from rnn_core import char_label
+from rnn_core.cells import CELLS
 
 from ...figures import heatmap_views
 from ...figures.probe import hidden_heatmap, prob_bars
@@ -19,24 +20,37 @@ TOP_K_BARS = 10
 MAX_HEATMAP_CELLS = 32_000  # ~5.3-7 bytes each (base64, values on_grid): the heatmap spec stays under ~250 KB at any H
 
 
-def render_hidden_and_next(trainer, ss, pin: ProbeInput) -> None:
+def request_hidden_and_next(trainer, ss, pin: ProbeInput) -> dict | None:
+    """What the worker computes for this view: the chosen grid over the probe text and the bars at pos."""
+    if not pin.text:
+        return None
+    last = max(len(pin.text) - 2, 0)  # the last position with a true next character
+    if ss.get("probe_pos", 0) > last:
+        ss["probe_pos"] = last
+    pos = int(ss.get("probe_pos", 0)) if last > 0 else 0
+    cell = trainer.config.cell
+    opts = heatmap_views.options(cell, [k for k in getattr(CELLS.get(cell), "views", {})])
+    if ss.get("heatmap_view") not in opts:
+        ss["heatmap_view"] = heatmap_views.HIDDEN  # e.g. "cell state" chosen, then a GRU run shown
+    return {"view": "heatmap", "text": pin.text, "pos": pos, "key": ss["heatmap_view"]}
+
+
+def render_hidden_and_next(trainer, ss, pin: ProbeInput, snap: dict) -> None:
     """Heatmap of the hidden state over the probe text, and the next-character bars at one position."""
     if not pin.text:
         return
     text = pin.text
-    probe = trainer.probe(text)
     T = len(text)
     last = max(T - 2, 0)  # the last position with a true next character
-    if ss.get("probe_pos", 0) > last:
-        ss["probe_pos"] = last
     if last > 0:
         st.slider("Position in the probe text: the model has read up to here and guesses the next character",
                   0, last, key="probe_pos")
-    pos = int(ss.get("probe_pos", 0)) if last > 0 else 0
-    H = probe.hidden.shape[1]
+    pos = int(snap["pos"])
+    grid = np.asarray(snap["grid"], dtype=np.float32)   # (T, H), the one grid the worker sent
+    H = grid.shape[1]
     lo, hi = heatmap_window(T, H, pos)
     shown = text[lo:hi]
-    view = _heatmap_view(ss, trainer, probe)
+    view = _heatmap_view(ss, trainer, snap, grid)
     sess = session_of(ss)
     owner = f"{sess.run_names()[sess.active]} · " if sess.is_compare else ""
     fig = hidden_heatmap(on_grid(view.values[lo:hi]), shown, zmin=view.zmin, zmax=view.zmax,
@@ -53,7 +67,7 @@ def render_hidden_and_next(trainer, ss, pin: ProbeInput) -> None:
     left, right = st.columns([1, 1])
     true_next = text[pos + 1] if pos + 1 < T else None
     with left:
-        bars = prob_bars(probe.probs[pos], trainer.vocab.chars, true_next=true_next,
+        bars = prob_bars(np.asarray(snap["probs"], dtype=np.float64), trainer.vocab.chars, true_next=true_next,
                          top_k=min(TOP_K_BARS, trainer.vocab.size),
                          title=f"Next character after position {pos}: the {min(TOP_K_BARS, trainer.vocab.size)} likeliest")
         chart(bars, "prob_bars")
@@ -61,8 +75,8 @@ def render_hidden_and_next(trainer, ss, pin: ProbeInput) -> None:
         st.markdown("**What the model has read, and what comes next**")
         st.markdown(context_html(text, pos), unsafe_allow_html=True)
         if true_next is not None:
-            p = float(probe.probs[pos, trainer.vocab.index[true_next]])
-            loss = float(probe.loss[pos])
+            p = float(snap["probs"][trainer.vocab.index[true_next]])
+            loss = float(snap["loss"][pos])
             c = st.columns(2)
             c[0].metric(f"p(‘{char_label(true_next)}’)", f"{p:.3f}",
                         help=f"The probability the model gives the true next character (red bar). "
@@ -74,20 +88,18 @@ def render_hidden_and_next(trainer, ss, pin: ProbeInput) -> None:
         st.caption("Move the position slider to walk through the text; training sharpens these guesses.")
 
 
-def _heatmap_view(ss, trainer, probe) -> heatmap_views.HeatmapView:
+def _heatmap_view(ss, trainer, snap: dict, grid: np.ndarray) -> heatmap_views.HeatmapView:
     """The `heatmap_view` choice of the gated cells: h, the LSTM cell state c, a gate or the candidate."""
     cell = trainer.config.cell
-    opts = heatmap_views.options(cell, probe.extras)
-    if ss.get("heatmap_view") not in opts:
-        ss["heatmap_view"] = heatmap_views.HIDDEN  # e.g. "cell state" chosen, then a GRU run shown
+    opts = heatmap_views.options(cell, [k for k in snap["keys"] if k != heatmap_views.HIDDEN])
     if len(opts) > 1:
         st.radio("Show in the heatmap", opts, key="heatmap_view", horizontal=True,
                  format_func=lambda k: heatmap_views.label(cell, k),
                  help="h is what the output layer reads. Gates are between 0 (closed) and 1 (open); h and the "
                       "candidate between −1 and +1; the LSTM's cell state c is not bounded (its colour range is "
                       "scaled, see below the heatmap).")
-    return heatmap_views.build(cell, ss["heatmap_view"] if len(opts) > 1 else heatmap_views.HIDDEN,
-                               probe.hidden, probe.extras)
+    key = snap["key"]   # the grid the worker sent: the choice of this script run's request
+    return heatmap_views.build(cell, key, grid, {key: grid})
 
 
 def on_grid(values: np.ndarray) -> np.ndarray:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from rnn_core import analysis as A
 from rnn_core import char_label
 
 from ...figures.insight import microscope_figure
@@ -14,12 +13,17 @@ from ..common import chart
 
 UPDATE_LABELS = {"sgd": "one plain SGD step (as the notebooks do)", "trainer": "one step of the trainer's optimizer"}
 
-def render_microscope(trainer, ss, pin) -> None:
-    """One character of the next window through the forward pass, its gradient and one update."""
+def request_microscope(trainer, ss, pin) -> dict:
     T = trainer.config.seq_length
     if not isinstance(ss.get("micro_pos"), (int, np.integer)) or not 0 <= ss["micro_pos"] < T:
         ss["micro_pos"] = 0
     ss.setdefault("micro_update", "sgd")
+    return {"view": "microscope", "position": int(ss["micro_pos"]), "update": str(ss["micro_update"])}
+
+
+def render_microscope(trainer, ss, pin, snap: dict) -> None:
+    """One character of the next window through the forward pass, its gradient and one update."""
+    T = trainer.config.seq_length
     st.caption("As seeds 000 and 004 walk through it: one character of the training window the model learns from "
                "next goes through the forward pass, gets its gradient, and the model takes one step. Does the "
                "probability of the right next character go up?")
@@ -30,10 +34,9 @@ def render_microscope(trainer, ss, pin) -> None:
     c[1].radio("Update", list(UPDATE_LABELS), key="micro_update", format_func=UPDATE_LABELS.get,
                help="Plain SGD: w −= lr·g on this one character's loss, no clipping. The trainer's optimizer: "
                     "clipped, with its accumulated state (Adagrad's memory), as training would do it.")
-    pos = int(ss["micro_pos"])
-    m = A.microscope(trainer, pos, update=str(ss["micro_update"]))
-    w = A.next_window(trainer)
-    st.html(window_html(trainer.vocab.decode(np.append(w.inputs, w.targets[-1])), pos))
+    pos = int(snap["position"])
+    m = snap
+    st.html(window_html(m["window"], pos))
     k = st.columns(4)
     k[0].metric("Input → target", f"‘{char_label(m['input_char'])}’ → ‘{char_label(m['target_char'])}’")
     k[1].metric("p(target) before", f"{m['p_before']:.4f}", help=f"Loss {m['loss_before']:.3f} nats.")

@@ -11,7 +11,11 @@ MAX_SAMPLES_SHOWN = 12
 SAMPLE_BOX_PX = 150  # fixed, scrollable: samples with many line breaks stay compact
 
 
-def render_samples_over_time(trainer, ss, pin=None) -> None:
+def request_samples_over_time(trainer, ss, pin) -> None:
+    return None   # the samples are in the run's mirror: no worker call
+
+
+def render_samples_over_time(trainer, ss, pin=None, snap=None) -> None:
     """The samples the trainer recorded at iterations 100, 300, 500 and every 1,000: newest first."""
     samples = trainer.samples
     st.caption(f"While training, the model writes a {trainer.SAMPLE_LENGTH}-character sample at iterations 100, "

@@ -8,21 +8,26 @@ import math
 import numpy as np
 import streamlit as st
 
-from rnn_core import analysis as A
+from types import SimpleNamespace
+
 from rnn_core import char_label
 
 from ...figures.insight import surprise_strip_html
 
-def render_surprise(trainer, ss, pin) -> None:
+def request_surprise(trainer, ss, pin) -> dict | None:
+    return {"view": "surprise", "text": pin.text, "k": 3} if pin.text else None
+
+
+def render_surprise(trainer, ss, pin, snap: dict) -> None:
     """The probe text colored by −log p of each character; the model's top guesses on hover."""
     if not pin.text:
         return
-    pr = trainer.probe(pin.text)
     V = trainer.vocab.size
-    if len(pr.text) < 2:
+    if len(snap["text"]) < 2:
         st.info("Type at least two characters: the strip shows how well each one was predicted from those before.")
         return
-    loss, guesses = A.surprise(pr, trainer.vocab.chars)
+    pr = SimpleNamespace(text=snap["text"])
+    loss, guesses = np.asarray(snap["loss"], dtype=np.float64), snap["guesses"]
     vmax = math.log(V)
     st.caption(f"Each character is colored by the model's surprise at seeing it: −ln p(character | the text before "
                f"it). White: expected; full orange: {vmax:.2f} nats, the surprise of a uniform guess over {V} "
