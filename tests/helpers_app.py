@@ -55,3 +55,11 @@ def trainer(at: AppTest) -> Trainer:
 def messages(elements) -> str:
     """The text of a list of elements (at.error, at.warning, at.success...), one per line."""
     return "\n".join(str(e.value) for e in elements)
+
+
+def in_worker(tr) -> Trainer:
+    """The run as its worker holds it (weights, data, optimizer), read back through a checkpoint: the page
+    itself never holds weights."""
+    from rnn_core.checkpoint import load_trainer
+
+    return load_trainer(tr.checkpoint())

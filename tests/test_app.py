@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 
 import numpy as np
@@ -15,9 +16,12 @@ from streamlit.testing.v1 import AppTest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer
 from rnn_core.checkpoint import load_trainer, to_bytes
-from tests.helpers_app import messages, session, train, trainer
+from tests.helpers_app import in_worker, messages, session, train, trainer
+from tests.helpers_workers import wait_until
 from ui.session import using
-from ui.session.session import Run, Session, session_of
+from ui.session.session import RunSpec, session_of
+
+pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
@@ -129,13 +133,13 @@ def test_upload_of_text_starts_a_run_on_it(at):
 def test_bad_upload_shows_error_and_keeps_the_run(at, name, data, words):
     train(at, 5)
     tr = trainer(at)
-    params = tr.model.flat.copy()
+    params = in_worker(tr).model.flat.copy()
     at.file_uploader(key="upload").set_value((name, data, "text/plain"))
     at.run()
     assert not at.exception
     assert words in messages(at.error)
     assert trainer(at) is tr and tr.iteration == 5
-    assert np.array_equal(tr.model.flat, params)
+    assert np.array_equal(in_worker(tr).model.flat, params)
     assert at.selectbox(key="corpus").value == "prose"
     train(at, 2)  # the refused file stays in the uploader, and so does the reason
     assert words in messages(at.error) and tr.iteration == 7 and trainer(at) is tr
@@ -167,12 +171,12 @@ def test_reset_required_settings_wait_for_reset(at):
     assert "hidden size **100 → 16**" in notice and "sequence length **25 → 10**" in notice
     assert at.button(key="reset").label == "Reset & apply"
     train(at, 2)  # training goes on with the old settings
-    assert tr.iteration == 7 and tr.model.H == 100
+    assert tr.iteration == 7 and in_worker(tr).model.H == 100
     at.button(key="reset").click()
     at.run()
     new = trainer(at)
     assert new is not tr and new.iteration == 0
-    assert new.config.hidden_size == 16 and new.config.seq_length == 10 and new.model.H == 16
+    assert new.config.hidden_size == 16 and new.config.seq_length == 10 and in_worker(new).model.H == 16
     assert not at.warning and at.button(key="reset").label == "Reset"
 
 
@@ -182,19 +186,26 @@ def test_cell_selector_lists_engine_cells(at):
     assert opts[0].startswith("RNN") and len(opts) == len(CELLS)
 
 
-def test_play_ticks_and_pause_stops(at):
+def test_play_trains_in_the_worker_and_pause_stops(at):
+    """Play: the worker trains on its own (the page's reruns only read); Pause stops it where it is."""
     at.button(key="play").click()
     at.run()
-    assert session_of(at.session_state).playing and at.button(key="play").label == "Pause"
+    sess = session_of(at.session_state)
+    assert sess.playing and at.button(key="play").label == "Pause"
+    live = lambda: sess.group.read()[0].iteration  # noqa: E731  (the worker's count, not this rerun's copy)
+    assert wait_until(lambda: live() > 0)
+    at.run()  # a redraw reads the mirror
     first = trainer(at).iteration
-    assert 0 < first <= 100  # one tick, capped by n_iters
-    at.run()  # next tick
-    second = trainer(at).iteration
-    assert second > first
+    assert first > 0 and at.metric[0].label == "Iteration" and at.metric[0].value == f"{first:,}"
+    assert wait_until(lambda: live() > first)   # nobody reran the page: the worker trained on
+    at.run()
+    assert trainer(at).iteration > first
     at.button(key="play").click()
     at.run()
-    assert not session_of(at.session_state).playing and at.button(key="play").label == "Play"
-    stopped = trainer(at).iteration
+    assert not sess.playing and at.button(key="play").label == "Play"
+    stopped = live()
+    time.sleep(0.3)
+    assert live() == stopped
     at.run()
     assert trainer(at).iteration == stopped
 
@@ -213,7 +224,7 @@ def test_divergence_shows_error_pauses_and_keeps_the_run(at):
     at.run()
     assert "diverged" in messages(at.error)  # stays until the run trains again
     tr = trainer(at)
-    assert np.isfinite(tr.model.flat).all() and np.isfinite(tr.history.loss).all()
+    assert np.isfinite(in_worker(tr).model.flat).all() and np.isfinite(tr.history.loss).all()
     it = tr.iteration
     at.button(key="generate").click()  # the page still works: sample, probe, charts
     at.run()
@@ -232,7 +243,7 @@ def test_checkpoint_round_trip_restores_that_run(at):
     assert not at.exception and not at.error
     tr = trainer(at)
     assert tr.iteration == 23 and tr.text == other.text and tr.vocab.chars == other.vocab.chars
-    assert np.array_equal(tr.model.flat, other.model.flat)
+    assert np.array_equal(in_worker(tr).model.flat, other.model.flat)
     assert tr.config == other.config
     ss = at.session_state
     assert (ss["hidden_size"], ss["seq_length"], ss["seed"], ss["learning_rate"]) == (12, 10, 4, 0.05)
@@ -241,8 +252,8 @@ def test_checkpoint_round_trip_restores_that_run(at):
     assert tr.iteration == 25
     # the download button serves the same bytes the action makes
     assert any(b.proto.id.endswith("download_checkpoint") for b in at.get("download_button"))
-    again = load_trainer(using.checkpoint_bytes(Session(), tr))
-    assert again.iteration == 25 and np.array_equal(again.model.flat, tr.model.flat)
+    again = load_trainer(using.checkpoint_bytes(session_of(at.session_state), tr))
+    assert again.iteration == 25 and np.array_equal(again.model.flat, in_worker(tr).model.flat)
 
 
 @pytest.mark.parametrize("data", [b"not a zip at all", None])
@@ -254,11 +265,11 @@ def test_bad_checkpoint_shows_error_and_keeps_the_run(at, data):
         data = buf.getvalue()
     train(at, 4)
     tr = trainer(at)
-    params = tr.model.flat.copy()
+    params = in_worker(tr).model.flat.copy()
     at.file_uploader(key="checkpoint_upload").set_value(("bad.npz", data, "application/octet-stream"))
     at.run()
     assert not at.exception and "bad.npz" in messages(at.error)
-    assert trainer(at) is tr and tr.iteration == 4 and np.array_equal(tr.model.flat, params)
+    assert trainer(at) is tr and tr.iteration == 4 and np.array_equal(in_worker(tr).model.flat, params)
 
 
 def test_corpus_switch_starts_a_new_run(at):
@@ -365,7 +376,8 @@ def test_gated_cells_train_after_reset(at, cell):
 def test_two_runs_train_in_lock_step_and_share_the_loss_chart(at):
     """The plumbing compare mode builds on: every run in session_of(ss).runs trains on each click."""
     ss = at.session_state
-    session_of(ss).runs = session_of(ss).runs + [Run(Trainer(trainer(at).text, TrainConfig(hidden_size=8)), "prose")]
+    sess = session_of(ss)
+    sess.add(sess.start([RunSpec("prose", sess.active_run.text, {"hidden_size": 8})])[0])
     train(at, 9)
     assert [r.trainer.iteration for r in session_of(at.session_state).runs] == [9, 9]
     loss = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("loss_chart"))

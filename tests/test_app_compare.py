@@ -19,6 +19,8 @@ from ui.session import compare, using
 from ui.session.names import run_names
 from ui.session.session import Run, Session, session_of, step_group
 
+pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
+
 H = 8
 
 

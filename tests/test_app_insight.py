@@ -22,6 +22,8 @@ from ui.panels.look_inside import VIEWS  # the registry: the single list of view
 from ui.panels.look_inside.neuron_explorer import pick_unit_from_ranking
 from ui.session.validation import validation_plan
 
+pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
+
 TITLES = ["Hidden state & next character", "Neuron explorer", "Surprise", "Gradient flow", "Microscope: one step",
          "Samples over time"]
 

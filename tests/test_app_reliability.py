@@ -19,10 +19,12 @@ from streamlit.testing.v1 import AppTest
 from rnn_core import DivergenceError, limits
 from rnn_core.checkpoint import to_bytes
 from ui.session.session import session_of
-from tests.helpers_app import messages, session, small, train
+from tests.helpers_app import in_worker, messages, session, small, train
 from tests.helpers_app import trainer as tr  # `trainer` names the run under test in these tests
 from tests.helpers_files import npz, rewritten, zip_bytes
 from tests.helpers_reliability import assert_same, small_trainer, snapshot
+
+pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
 
@@ -148,7 +150,7 @@ def test_hidden_size_and_seed_at_their_maximum(at):
     at.run()
     assert not at.exception
     big = tr(at)
-    assert big.model.H == limits.MAX_HIDDEN and big.config.seed == 2**31 - 1
+    assert big.config.hidden_size == limits.MAX_HIDDEN and big.config.seed == 2**31 - 1
     at.number_input(key="n_iters").set_value(2)
     at.button(key="train").click()
     at.run()
@@ -205,7 +207,7 @@ def test_largest_learning_rate_without_clipping_diverges_with_a_reset_hint(at):
     assert not at.exception and not session_of(at.session_state).playing
     shown = messages(at.error)
     assert "diverged" in shown and "press **Reset**" in shown and "Play was paused" in shown
-    assert tr(at) is trainer and np.isfinite(trainer.model.flat).all() and np.isfinite(trainer.history.loss).all()
+    assert tr(at) is trainer and np.isfinite(in_worker(trainer).model.flat).all() and np.isfinite(trainer.history.loss).all()
     before = snapshot(trainer)
     at.run()  # nothing moves while paused; the message stays
     assert "diverged" in messages(at.error)

@@ -10,10 +10,12 @@ import pytest
 from rnn_core import TrainConfig, Trainer
 from rnn_core.cell_views import HIDDEN, View
 from rnn_core.cells import CELLS, RNNCell
-from tests.helpers_app import click, ok, session, small, train
+from tests.helpers_app import click, in_worker, ok, session, small, train
 from ui.panels.look_inside import VIEWS
 from ui.panels.settings import cell_help, cell_label
 from ui.session.session import session_of
+
+pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
 
 NAME = "echo"
 
@@ -65,7 +67,7 @@ def test_the_extra_cell_appears_trains_and_shows_its_views(echo):
     ok(at)
     small(at, hidden=6, seq=10)                        # Reset applies the cell
     tr = session_of(at.session_state).trainer
-    assert tr.config.cell == NAME and tr.model.cell.__class__ is EchoCell
+    assert tr.config.cell == NAME and in_worker(tr).model.cell.__class__ is EchoCell
     train(at, 30)
     assert tr.iteration == 30 and at.metric[0].value == "30"
 

@@ -14,10 +14,12 @@ from streamlit.testing.v1 import AppTest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer
 from rnn_core.runstore import Autosaver, RunStore
-from tests.helpers_app import click, messages, session, small, train, trainer
+from tests.helpers_app import click, in_worker, messages, session, small, train, trainer
 from tests.helpers_reliability import assert_same, snapshot
 from ui.session import runs, share, state
 from ui.session.session import session_of
+
+pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
 
 
 
@@ -109,7 +111,7 @@ def test_share_link_reproduces_the_settings_and_the_run_from_scratch(store):
     train(at, 25)
     ref = Trainer(read_corpus("code (brackets)"), cfg)
     ref.step(25)
-    assert np.array_equal(trainer(at).model.flat, ref.model.flat)  # the same run, from the link alone
+    assert np.array_equal(in_worker(trainer(at)).model.flat, ref.model.flat)  # the same run, from the link alone
     assert runs.settings_query(at.session_state) == link
 
 

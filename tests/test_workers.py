@@ -135,7 +135,7 @@ def test_views_are_computed_in_the_worker(pool):
     g.join()
     heat = g.set_view({"view": "heatmap", "text": "the cat", "key": "cell", "pos": 2})[0]
     assert heat["grid"].shape == (7, 16) and heat["grid"].dtype == np.float16
-    assert heat["keys"][0] == "h" and "cell" in heat["keys"] and heat["iteration"] == 200
+    assert heat["keys"][0] == "hidden" and "cell" in heat["keys"] and heat["iteration"] == 200
     assert heat["probs"].shape == (len(g.read()[0].chars),) and abs(float(heat["probs"].sum()) - 1) < 1e-3
     assert g.read()[0].view["view"] == "heatmap"
     with pytest.raises(ValueError, match="Unknown view"):

@@ -244,7 +244,8 @@ class WorkerPool:
 
     def _start(self, run_id: str, source: dict, meta: dict | None, in_use: int = 0) -> dict:
         """Start a worker in a place reserved by _admit; returns its info (raises its startup error)."""
-        handle = remote_worker().remote(run_id, str(self.store.root), source, meta, self.autosave_seconds)
+        handle = remote_worker().remote(run_id, str(self.store.root), source, meta, self.autosave_seconds,
+                                        _extra_cells())
         try:
             info = unwrap(handle.info.remote())
         except BaseException:
@@ -258,6 +259,14 @@ class WorkerPool:
         cutoff = self.clock() - self.queue_ttl
         for owner in [o for o, t in self._queue.items() if t < cutoff]:
             del self._queue[owner]
+
+
+def _extra_cells() -> dict:
+    """Cells registered in this process beyond rnn_core's own (a new cell defined elsewhere): the worker,
+    a fresh process, registers them too."""
+    from rnn_core.cells import CELLS
+
+    return {k: v for k, v in CELLS.items() if not v.__module__.startswith("rnn_core.")}
 
 
 __all__ = ["Busy", "IDLE_SECONDS", "QUEUE_TTL", "WorkerPool"]

@@ -129,6 +129,12 @@ class Session:
         for run, mirror in zip(self.runs, self.group.read()):
             run.trainer.freeze(mirror)
 
+    def thaw(self) -> None:
+        """Reads go to the live mirrors again (an action that trains reads the runs as they move)."""
+        for run in self.runs:
+            if run.trainer is not None:
+                run.trainer.thaw()
+
     # ---- notices ---------------------------------------------------------------------------
     def notify(self, area: str, kind: str, message: str) -> None:
         """Queue a message ('error' | 'warning' | 'success' | 'info') for the panel of `area`."""
@@ -233,6 +239,7 @@ class Session:
         out = TrainOutcome()
         if n == 0 or self.group is None:
             return out
+        self.thaw()
         was_playing = self.playing
         self.group.pause(wait=True)
         start = lead_iteration(self.runs)
@@ -265,6 +272,7 @@ class Session:
     def catch_up(self, on_progress: Progress | None = None) -> int:
         """Train every healthy lagging run (a just-added one) up to the lead, alone, with progress;
         returns the iterations trained. A divergence on the way stays on that run."""
+        self.thaw()
         gaps = self.behind()
         if not gaps or self.group is None:
             return 0

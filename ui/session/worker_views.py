@@ -1,7 +1,7 @@
 """What a look-inside view needs, computed next to the trainer so no weights cross the wire.
 
 The page sends a small request dict naming one view, e.g.
-    {"view": "heatmap", "text": "hello", "key": "h", "pos": 3}
+    {"view": "heatmap", "text": "hello", "key": "hidden", "pos": 3}
 and gets back a dict of plain values and small arrays. A new view is one function here plus one
 line in VIEWS: `view(trainer, request, cache) -> dict`. Arrays meant for charts go as float32 (float16 for the heatmap grid: 2 bytes per
 cell keeps a 400-character probe of 512 units at 400 KB; colours cannot show the difference).
@@ -15,8 +15,7 @@ import numpy as np
 
 from rnn_core import analysis as A
 from rnn_core import limits
-
-HIDDEN = "h"
+from rnn_core.cell_views import HIDDEN  # the key of h, as the cells' heatmap views name it
 MAX_GUESSES = 10
 
 

@@ -61,8 +61,11 @@ class RunWorker:
     a bad text or setting is kept and raised by every call, starting with info()."""
 
     def __init__(self, run_id: str, store_root: str, source: dict, meta: dict | None = None,
-                 autosave_seconds: float = 5.0):
+                 autosave_seconds: float = 5.0, cells: dict | None = None):
         pin_blas()
+        if cells:  # cells the page registered beyond the built-in ones (rnn_core.cells.CELLS is per process)
+            from rnn_core.cells import CELLS
+            CELLS.update(cells)
         self.run_id, self.meta = run_id, meta
         self.store = RunStore(store_root)
         self.autosaver = Autosaver(autosave_seconds)
