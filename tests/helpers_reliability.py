@@ -20,7 +20,13 @@ def small_trainer(iters: int = 0, **cfg) -> Trainer:
 
 
 def snapshot(tr: Trainer) -> dict:
-    """Copies of everything a failed action must leave alone (and a round trip must keep)."""
+    """Copies of everything a failed action must leave alone (and a round trip must keep).
+
+    A run in a worker (the page's RunProxy) is read back whole through its checkpoint."""
+    if not isinstance(tr, Trainer):
+        from rnn_core.checkpoint import load_trainer
+
+        tr = load_trainer(tr.checkpoint())
     return {
         "config": tr.config,
         "vocab": tr.vocab.chars,

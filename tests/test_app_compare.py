@@ -15,9 +15,10 @@ from streamlit.testing.v1 import AppTest
 
 from rnn_core import TrainConfig, Trainer
 from tests.helpers_app import ok, session, small, train
+from tests.helpers_workers import wait_until
 from ui.session import compare, using
 from ui.session.names import run_names
-from ui.session.session import Run, Session, session_of, step_group
+from ui.session.session import RunSpec, session_of
 
 pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
 
@@ -88,7 +89,7 @@ def test_cell_selector_needs_reset_then_trains_that_cell(at, cell):
     ok(at)
     assert len(session_of(at.session_state).sample) == at.session_state["sample_length"]
     assert using.checkpoint_filename(session_of(at.session_state).active_run).endswith(f"-{cell}-it7.npz")
-    at.file_uploader(key="checkpoint_upload").set_value(("run.npz", using.checkpoint_bytes(Session(), tr), "application/octet-stream"))
+    at.file_uploader(key="checkpoint_upload").set_value(("run.npz", using.checkpoint_bytes(session_of(at.session_state), tr), "application/octet-stream"))
     ok(at)
     back = session_of(at.session_state).trainer
     assert back is not tr and back.config.cell == cell and back.iteration == 7
@@ -241,10 +242,16 @@ def test_play_ticks_every_run_by_the_same_batch(at):
     start_cells(at)
     at.button(key="play").click()
     ok(at)
+    group = session_of(at.session_state).group
+    assert wait_until(lambda: group.read()[0].iteration > 0)
+    ok(at)  # a redraw: the cards read one copy of the mirrors, taken between two chunks
     first = [r.trainer.iteration for r in runs(at)]
-    ok(at)  # the next tick
+    assert wait_until(lambda: group.read()[0].iteration > first[0])
+    ok(at)
     second = [r.trainer.iteration for r in runs(at)]
     assert len(set(first)) == 1 and len(set(second)) == 1 and second[0] > first[0] > 0
+    at.button(key="play").click()
+    ok(at)
 
 
 def test_a_diverging_run_pauses_play_is_named_and_the_others_go_on(at):
@@ -256,13 +263,12 @@ def test_a_diverging_run_pauses_play_is_named_and_the_others_go_on(at):
     ok(at)
     at.button(key="play").click()
     ok(at)
-    for _ in range(20):
-        if not session_of(at.session_state).playing:
-            break
-        ok(at)
+    assert wait_until(lambda: not session_of(at.session_state).playing)
+    ok(at)
     rs = runs(at)
     assert not session_of(at.session_state).playing
-    assert rs[0].error is None and rs[1].error.startswith("RNN lr=100: Training diverged")
+    assert rs[0].error is None and rs[1].error.startswith("Training diverged")
+    assert session_of(at.session_state).run_errors()[0].startswith("RNN lr=100: Training diverged")
     assert "RNN lr=100" in "\n".join(e.value for e in at.error)
     healthy = rs[0].trainer.iteration
     train(at, 10)  # the healthy run trains on; a dead one stays where it stopped
@@ -279,8 +285,9 @@ def test_compare_payload_does_not_grow_with_runs_or_history(at):
     at.text_area(key="probe_text").set_value(read_corpus("prose")[:400])
     ok(at)
     rng = np.random.default_rng(0)
+    group = session_of(at.session_state).group
     for run in runs(at):
-        t, n = run.trainer, 1_000_000
+        t, n = group.mirrors[run.run_id], 1_000_000   # what the page reads of the run (its worker is not asked)
         t.history.extend(np.arange(4, 4 + n), 60 + 10 * rng.standard_normal(n), np.linspace(t.smooth_loss, 40, n))
         t.iteration += n
     ok(at)
@@ -313,28 +320,34 @@ def test_run_names_tell_runs_apart():
         compare.preset_configs(base, "lr", 0.1)
 
 
-def test_step_group_keeps_healthy_runs_level_when_one_diverges():
+def test_group_keeps_healthy_runs_level_when_one_diverges(pool):
+    """Each run in its own worker: the one that diverges keeps its error, the others end the chunk level."""
     text = "abcdefghij" * 30
-    good = Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8)), "t")
-    bad = Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8, optimizer="sgd", learning_rate=1e6,
-                                               clip=None)), "t")
-    last = Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8, seed=1)), "t")
-    failed = step_group([good, bad, last], 50)
-    assert failed == [bad] and bad.error.startswith("RNN ")
-    assert good.trainer.iteration == last.trainer.iteration == 50 > bad.trainer.iteration
+    sess = session_of({}, pool)
+    configs = [dict(hidden_size=4, seq_length=8),
+               dict(hidden_size=4, seq_length=8, optimizer="sgd", learning_rate=1e6, clip=None),
+               dict(hidden_size=4, seq_length=8, seed=1)]
+    sess.install(sess.start([RunSpec("t", text, c) for c in configs]))
+    out = sess.train(50)
+    good, bad, last = sess.runs
+    assert out.error and bad.error and not good.error and not last.error
+    assert good.trainer.iteration == last.trainer.iteration > bad.trainer.iteration
+    [message] = sess.run_errors()
+    assert message.startswith("RNN lr=1e+06") and ": Training diverged" in message
+    assert message.endswith("The other runs are unaffected.")
 
 
-def test_training_waits_while_an_older_script_run_holds_the_lock():
-    """Streamlit's fast reruns can start a new script run while the old one is still training."""
+def test_training_waits_while_an_older_script_run_holds_the_lock(pool):
+    """Streamlit's fast reruns can start a new script run while an older one still waits for its click."""
     import threading
     text = "abcdefghij" * 30
     ss = {}
-    sess = session_of(ss)
-    sess.install([Run(Trainer(text, TrainConfig(hidden_size=4, seq_length=8)), "t"),
-                  Run(Trainer(text, TrainConfig(cell="gru", hidden_size=4, seq_length=8)), "t")])
+    sess = session_of(ss, pool)
+    sess.install(sess.start([RunSpec("t", text, dict(hidden_size=4, seq_length=8)),
+                             RunSpec("t", text, dict(cell="gru", hidden_size=4, seq_length=8))]))
     lock = sess.lock
     assert lock is session_of(ss).lock
-    with lock:  # the "old run", mid-batch
+    with lock:  # the "old run", mid-click
         newer = threading.Thread(target=sess.train, args=(5,))
         newer.start()
         newer.join(timeout=0.2)

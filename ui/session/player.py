@@ -215,21 +215,23 @@ class Group:
             refs = [h.step.remote(needs[r]) if r in needs else None for r, h in zip(self.run_ids, handles)]
             views = [h.snapshot.remote(request) if request and view_for in (None, r) else None
                      for r, h in zip(self.run_ids, handles)]
-            ticks, dead = {}, []
+            ticks, dead, got = {}, [], {}
             for r, ref, vref in zip(self.run_ids, refs, views):
                 try:
                     if ref is not None:
                         ticks[r] = ray.get(ref)
-                    view = self._view(vref)
+                    got[r] = self._view(vref)
                 except ray.exceptions.RayActorError:
+                    ticks.pop(r, None)
                     dead.append(r)
-                    continue
-                with self._lock:
-                    if r in ticks:
-                        self.mirrors[r].apply(ticks[r])
-                    if vref is not None:
+            with self._lock:  # all runs at once: a reader never sees the group halfway through a chunk
+                for r, tick in ticks.items():
+                    self.mirrors[r].apply(tick)
+                for r, view in got.items():
+                    if view is not None:
                         self.mirrors[r].view = {**view, "request": request}
-                if r in ticks and ticks[r].saved_iteration is not None:
+            for r, tick in ticks.items():
+                if tick.saved_iteration is not None:
                     self.pool.saved(r)
             resync = [r for r, t in ticks.items() if t.resync]
             for r in resync:

@@ -25,6 +25,10 @@ class RunProxy:
         self.frozen = None
         self._vocab: tuple[str, Vocab] | None = None
 
+    def rebind(self, group: Group, index: int) -> None:
+        """The run joined another group (compare add/remove/leave): same run, same proxy, new driver."""
+        self.group, self.index, self.frozen = group, index, None
+
     @property
     def _mirror(self):
         return self.frozen if self.frozen is not None else self.group.mirrors[self.run_id]

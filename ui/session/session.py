@@ -14,6 +14,7 @@ the active run's RunProxy, never a second copy to keep in sync.
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, MutableMapping, Sequence
@@ -97,6 +98,9 @@ class Session:
     pool: WorkerPool | None = field(default=None, repr=False, compare=False)   # the server's workers
     group: Group | None = field(default=None, repr=False, compare=False)
     owner: str = field(default_factory=lambda: f"tab-{time.monotonic_ns():x}")  # this tab, in the pool's queue
+    # Streamlit's fast reruns can start a new script run while an older one still waits for its Train
+    # click; this lock makes two clicks of one tab run one after the other, never pause each other.
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     # ---- reading ---------------------------------------------------------------------------
     @property
@@ -175,7 +179,10 @@ class Session:
         keep = {r.run_id for r in new_runs}
         group = Group(self.pool, [r.run_id for r in new_runs], owner=self.owner)
         for i, run in enumerate(new_runs):
-            run.trainer = RunProxy(group, i, run.text)
+            if run.trainer is None:
+                run.trainer = RunProxy(group, i, run.text)
+            else:
+                run.trainer.rebind(group, i)
         gone = [r.run_id for r in self.runs if r.run_id not in keep]
         self.runs, self.group = list(new_runs), group
         for run_id in gone:
@@ -235,6 +242,10 @@ class Session:
         paused for the click and resumed after it. A divergence stops the click and comes back as
         `error` (it also stays on its run).
         """
+        with self.lock:
+            return self._train(n, on_progress)
+
+    def _train(self, n: int, on_progress: Progress | None) -> TrainOutcome:
         n = max(0, min(int(n), limits.MAX_ITERS_PER_CLICK))
         out = TrainOutcome()
         if n == 0 or self.group is None:

@@ -156,6 +156,8 @@ def apply_live_settings(ss: State) -> None:
     tr = sess.trainer
     try:
         tr.apply_live(**{k: v for k, v in changes.items() if k in LIVE_FIELDS})
+        if tr.iteration > 0 and not sess.playing:  # a reload keeps the new settings (Play saves on its own)
+            sess.group.call(sess.active, "autosave")
     except ValueError as err:
         sync_widgets(ss, tr.config)
         sess.notify("settings", "error", str(err))
