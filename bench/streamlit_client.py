@@ -136,9 +136,9 @@ class StreamlitSession:
     def metric(self, label: str) -> tuple[str, float] | None:
         return self.metrics.get(label)
 
-    def redraws(self, since: float = 0.0) -> int:
-        """Runs (full or fragment) that finished successfully, at or after monotonic time `since`."""
-        return sum(1 for f in self.finished if f.status in REDRAW_DONE and f.at >= since)
+    def redraws(self, since: float = 0.0, until: float = float("inf")) -> int:
+        """Runs (full or fragment) that finished successfully between monotonic times `since` and `until`."""
+        return sum(1 for f in self.finished if f.status in REDRAW_DONE and since <= f.at <= until)
 
     @property
     def auto_rerun_intervals(self) -> dict[str, float]:
