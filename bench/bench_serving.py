@@ -16,8 +16,10 @@ watched for `--seconds` after a short warm-up:
 - server CPU: utime + stime of the server and every descendant (e.g. Ray's raylet and workers) from
   /proc, in cores (1.00 = one core busy the whole window); RSS: the largest sum seen in 1 s samples;
 - KB/s each: ForwardMsg payload received per session (uncompressed);
-- Pause holds: each session clicks Pause, waits 1.5 s, asks for a plain rerun; the Iteration readout
-  must not have moved and no fragment tick may have arrived. "Pause" is the click's round trip.
+- Pause: each session clicks Pause ("Pause (ms)" is that click's round trip), then twice waits 1.5 s
+  and asks for a plain rerun. It holds if the readout is the same both times and the page asked for no
+  more ticks; "it. after Pause" is what the readout still gained after the Pause click came back.
+- load avg: the machine's 1-minute load average as the window closed (other work shares the cores).
 Sessions are kept from one count to the next (count 4 reuses the 2 of count 2 and opens 2 more), so
 the server holds exactly as many sessions as are playing.
 
@@ -47,7 +49,7 @@ for _p in (ROOT, ROOT / "bench"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
-from streamlit_client import StreamlitSession, as_number  # noqa: E402
+from streamlit_client import StreamlitClientError, StreamlitSession, as_number  # noqa: E402,F401
 
 BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
              "NUMEXPR_NUM_THREADS", "BLIS_NUM_THREADS")
@@ -174,6 +176,8 @@ class Level:
     procs: int = 0
     pause_ms: list[float] = field(default_factory=list)
     pause_holds: list[bool] = field(default_factory=list)
+    after_pause: list[float] = field(default_factory=list)  # iterations gained after the Pause click
+    load: float = 0.0                                       # 1-minute load average at the window's end
     exceptions: int = 0
 
 
@@ -184,15 +188,20 @@ def readout_rate(s: StreamlitSession, t0: float, t1: float) -> float:
     return (points[-1][1] - points[0][1]) / (points[-1][0] - points[0][0])
 
 
-async def pause_and_check(s: StreamlitSession, wait: float) -> tuple[float, bool]:
+async def pause_and_check(s: StreamlitSession, wait: float) -> tuple[float, bool, float]:
+    """(seconds the Pause click took, whether the readout then stays still, iterations it still
+    gained after the Pause click's run had come back, e.g. from a tick still training)."""
     t0 = time.monotonic()
     await s.click("play")  # the same key shows Pause while playing
     pause_s = time.monotonic() - t0
-    before, mark = s.metric(READOUT)[0], len(s.finished)
-    await asyncio.sleep(wait)
-    ticks_after = sum(1 for f in s.finished[mark:] if f.fragment)
-    await s.rerun_and_wait()
-    return pause_s, s.metric(READOUT)[0] == before and ticks_after == 0 and not s.auto_rerun_intervals
+    at_pause = s.metric(READOUT)[0]
+    readings = []
+    for _ in range(2):
+        await asyncio.sleep(wait)
+        await s.rerun_and_wait()
+        readings.append(s.metric(READOUT)[0])
+    holds = readings[0] == readings[1] and not s.auto_rerun_intervals
+    return pause_s, holds, as_number(readings[0]) - as_number(at_pause)
 
 
 async def run_level(sessions: list[StreamlitSession], n: int, server_pid: int, args) -> Level:
@@ -213,6 +222,7 @@ async def run_level(sessions: list[StreamlitSession], n: int, server_pid: int, a
         peak, lv.procs = max(peak, rss), max(lv.procs, procs)
     t1 = time.monotonic()
     cpu1, _, _ = tree_usage(server_pid)
+    lv.load = os.getloadavg()[0]
     lv.seconds = t1 - t0
     lv.cpu_cores = (cpu1 - cpu0) / lv.seconds
     lv.client_cores = (time.process_time() - client0) / lv.seconds
@@ -223,6 +233,7 @@ async def run_level(sessions: list[StreamlitSession], n: int, server_pid: int, a
     results = await asyncio.gather(*(pause_and_check(s, args.pause_wait) for s in playing))
     lv.pause_ms = [r[0] * 1e3 for r in results]
     lv.pause_holds = [r[1] for r in results]
+    lv.after_pause = [r[2] for r in results]
     lv.exceptions = sum(len(s.exceptions) for s in playing) - exc0
     return lv
 
@@ -231,8 +242,9 @@ async def run_level(sessions: list[StreamlitSession], n: int, server_pid: int, a
 def table(levels: list[Level], e: float, cores: int) -> str:
     rows = ["| sessions | it/s each (min / median / max) | total it/s | total / E | slowest share | "
             "redraws/s each (min / median) | server CPU (cores) | server RSS (MB) | processes | "
-            "KB/s each | client CPU (cores) | Pause holds | Pause (ms, max) | exceptions |",
-            "|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|"]
+            "KB/s each | client CPU (cores) | Pause holds | Pause (ms, max) | it. after Pause (max) | exceptions | "
+            "load avg |",
+            "|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
     for lv in levels:
         total = sum(lv.its)
         share = min(lv.its) / total if total else 0.0
@@ -241,7 +253,8 @@ def table(levels: list[Level], e: float, cores: int) -> str:
             f"| {total:,.0f} | {total / e:.2f} | {share:.0%} "
             f"| {min(lv.redraws):.2f} / {statistics.median(lv.redraws):.2f} "
             f"| {lv.cpu_cores:.2f} of {cores} | {lv.rss_mb:,.0f} | {lv.procs} | {statistics.median(lv.kbps):,.0f} "
-            f"| {lv.client_cores:.2f} | {sum(lv.pause_holds)}/{lv.n} | {max(lv.pause_ms):,.0f} | {lv.exceptions} |")
+            f"| {lv.client_cores:.2f} | {sum(lv.pause_holds)}/{lv.n} | {max(lv.pause_ms):,.0f} "
+            f"| {max(lv.after_pause):,.0f} | {lv.exceptions} | {lv.load:.1f} |")
     return "\n".join(rows)
 
 
@@ -262,7 +275,7 @@ async def measure(url: str, server_pid: int, counts: list[int], args, engine) ->
             levels.append(lv)
             print(f"  {n} session(s): it/s each {', '.join(f'{x:,.0f}' for x in lv.its)}; "
                   f"redraws/s {', '.join(f'{x:.2f}' for x in lv.redraws)}; server CPU {lv.cpu_cores:.2f} cores; "
-                  f"pause holds {sum(lv.pause_holds)}/{n}", flush=True)
+                  f"pause holds {sum(lv.pause_holds)}/{n}; load average {lv.load:.1f}", flush=True)
             e_rounds.append(engine_rate(engine))
     finally:
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)

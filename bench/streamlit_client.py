@@ -118,13 +118,13 @@ class StreamlitSession:
 
     async def wait_full_run(self, mark: int) -> Finished:
         """The first full run finished after index `mark` of self.finished."""
-        done = await self._wait_for(lambda: next((f for f in self.finished[mark:]
+        done = await self.wait_until(lambda: next((f for f in self.finished[mark:]
                                                   if not f.fragment and f.status in FULL_DONE), None))
         return done
 
     async def wait_redraws(self, count: int) -> None:
         mark = self.redraws()
-        await self._wait_for(lambda: self.redraws() >= mark + count or None)
+        await self.wait_until(lambda: self.redraws() >= mark + count or None)
 
     # ------------------------------------------------------------------ reading
     def widget_id(self, key: str) -> str:
@@ -145,7 +145,9 @@ class StreamlitSession:
         return {fid: interval for fid, (interval, _) in self._timers.items()}
 
     # ------------------------------------------------------------------ internals
-    async def _wait_for(self, condition):
+    async def wait_until(self, condition):
+        """Return condition()'s first truthy value, checked after every frame; StreamlitClientError
+        after `timeout` seconds or if the socket closes."""
         deadline = time.monotonic() + self.timeout
         while True:
             result = condition()
