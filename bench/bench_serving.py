@@ -178,6 +178,7 @@ class Level:
     pause_holds: list[bool] = field(default_factory=list)
     after_pause: list[float] = field(default_factory=list)  # iterations gained after the Pause click
     load: float = 0.0                                       # 1-minute load average at the window's end
+    failed: str = ""                                        # why this count could not be measured
     exceptions: int = 0
 
 
@@ -207,7 +208,11 @@ async def pause_and_check(s: StreamlitSession, wait: float) -> tuple[float, bool
 async def run_level(sessions: list[StreamlitSession], n: int, server_pid: int, args) -> Level:
     lv = Level(n)
     playing = sessions[:n]
-    await asyncio.gather(*(s.click("play") for s in playing))
+    try:
+        await asyncio.gather(*(s.click("play") for s in playing))
+    except StreamlitClientError as e:
+        lv.failed = f"Play clicks: {e}"
+        return lv
     if not all(s.auto_rerun_intervals for s in playing):
         raise SystemExit("Play did not start the fragment's auto-rerun in every session: has the page changed?")
     await asyncio.sleep(args.warmup)
@@ -230,7 +235,11 @@ async def run_level(sessions: list[StreamlitSession], n: int, server_pid: int, a
     lv.its = [readout_rate(s, t0, t1) for s in playing]
     lv.redraws = [s.redraws(t0, t1) / lv.seconds for s in playing]
     lv.kbps = [(s.bytes_received - b) / 1e3 / lv.seconds for s, b in zip(playing, bytes0)]
-    results = await asyncio.gather(*(pause_and_check(s, args.pause_wait) for s in playing))
+    try:
+        results = await asyncio.gather(*(pause_and_check(s, args.pause_wait) for s in playing))
+    except StreamlitClientError as e:
+        lv.failed = f"Pause clicks: {e}"
+        return lv
     lv.pause_ms = [r[0] * 1e3 for r in results]
     lv.pause_holds = [r[1] for r in results]
     lv.after_pause = [r[2] for r in results]
@@ -246,6 +255,9 @@ def table(levels: list[Level], e: float, cores: int) -> str:
             "load avg |",
             "|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
     for lv in levels:
+        if lv.failed:
+            rows.append(f"| {lv.n} | not measured: {lv.failed} |" + " |" * 14)
+            continue
         total = sum(lv.its)
         share = min(lv.its) / total if total else 0.0
         rows.append(
@@ -264,15 +276,22 @@ async def measure(url: str, server_pid: int, counts: list[int], args, engine) ->
     levels = []
     try:
         for n in counts:
-            while len(sessions) < n:
-                s = StreamlitSession(url, timeout=args.timeout)
-                await s.open()
-                sessions.append(s)
+            try:
+                while len(sessions) < n:
+                    s = StreamlitSession(url, timeout=args.timeout)
+                    sessions.append(s)
+                    await s.open()
+            except StreamlitClientError as e:
+                levels.append(Level(n, failed=f"opening session {len(sessions)}: {e}"))
+                break
             s0 = sessions[0]
             if READOUT not in s0.metrics:
                 raise SystemExit(f"no st.metric labelled {READOUT!r} on the page: has the page changed?")
             lv = await run_level(sessions, n, server_pid, args)
             levels.append(lv)
+            if lv.failed:  # a server that cannot answer at this count will not at a higher one
+                print(f"  {n} session(s): not measured, {lv.failed}", flush=True)
+                break
             print(f"  {n} session(s): it/s each {', '.join(f'{x:,.0f}' for x in lv.its)}; "
                   f"redraws/s {', '.join(f'{x:.2f}' for x in lv.redraws)}; server CPU {lv.cpu_cores:.2f} cores; "
                   f"pause holds {sum(lv.pause_holds)}/{n}; load average {lv.load:.1f}", flush=True)
