@@ -59,7 +59,7 @@ class StreamlitSession:
         self.query_string = query_string.lstrip("?")
         self.timeout = timeout
         self.page_script_hash = ""
-        self.widget_ids: dict[str, str] = {}              # widget id -> element type
+        self.widget_ids: dict[str, str] = {}              # widget id -> element type, last seen last
         self.metrics: dict[str, tuple[str, float]] = {}   # label -> (value text, arrival time)
         self.metric_log: dict[str, list[tuple[float, str]]] = {}  # label -> every (time, value) seen
         self.finished: list[Finished] = []
@@ -128,10 +128,11 @@ class StreamlitSession:
 
     # ------------------------------------------------------------------ reading
     def widget_id(self, key: str) -> str:
+        """The id of the widget created with `key=key`, as last drawn (a page may redraw it with a new id)."""
         matches = [wid for wid in self.widget_ids if wid.endswith("-" + key)]
-        if len(matches) != 1:
-            raise StreamlitClientError(f"expected one widget with key {key!r} on the page, found {matches}")
-        return matches[0]
+        if not matches:
+            raise StreamlitClientError(f"no widget with key {key!r} on the page (keys are the ids' last part)")
+        return matches[-1]
 
     def metric(self, label: str) -> tuple[str, float] | None:
         return self.metrics.get(label)
@@ -204,6 +205,7 @@ class StreamlitSession:
         elif etype == "exception":
             self.exceptions.append(f"{body.type}: {body.message}")
         elif "id" in body.DESCRIPTOR.fields_by_name and body.id:
+            self.widget_ids.pop(body.id, None)  # re-inserted: the dict's order is the order last seen
             self.widget_ids[body.id] = etype
 
     def _start_timer(self, fragment_id: str, interval: float) -> None:
