@@ -9,7 +9,9 @@ BLAS/OpenMP thread variable (so a shell that pins BLAS by hand cannot flatter th
 CHAR_RNN_RUNS_DIR pointing at a temporary folder. Nothing in this process sets a variable the server
 sees. Then, for each session count, that many protocol-level clients (bench/streamlit_client.py; each
 one tab, honouring the fragment's auto-rerun timer like the browser) press Play together and are
-watched for `--seconds` after a short warm-up:
+watched for `--seconds` after a short warm-up (the window opens whether or not every Play click has
+come back: a visitor still waiting counts with the readout they see; "Play (ms)" is the click's round
+trip, and a click not answered within --timeout is reported under the table and ends the escalation):
 - it/s of each session: the rise of its "Iteration" readout between the first and last redraw of the
   window, over the time between them (what a visitor sees, not what the server claims);
 - redraws/s of each session: successful script runs (fragment ticks and full runs) per second;
@@ -174,6 +176,7 @@ class Level:
     client_cores: float = 0.0
     rss_mb: float = 0.0
     procs: int = 0
+    play_ms: list[float] = field(default_factory=list)    # Play click to its run's end, sessions answered
     pause_ms: list[float] = field(default_factory=list)
     pause_holds: list[bool] = field(default_factory=list)
     after_pause: list[float] = field(default_factory=list)  # iterations gained after the Pause click
@@ -205,18 +208,21 @@ async def pause_and_check(s: StreamlitSession, wait: float) -> tuple[float, bool
     return pause_s, holds, as_number(readings[0]) - as_number(at_pause)
 
 
+async def timed_click(s: StreamlitSession, key: str) -> float:
+    t0 = time.monotonic()
+    await s.click(key)
+    return time.monotonic() - t0
+
+
 async def run_level(sessions: list[StreamlitSession], n: int, server_pid: int, args) -> Level:
+    """Every session presses Play at once; the window opens after the warm-up whether or not each
+    Play has come back (a visitor still waiting counts with the readout they see); then Pause, for
+    the sessions whose Play came back within the timeout."""
     lv = Level(n)
     playing = sessions[:n]
-    try:
-        await asyncio.gather(*(s.click("play") for s in playing))
-    except StreamlitClientError as e:
-        lv.failed = f"Play clicks: {e}"
-        return lv
-    if not all(s.auto_rerun_intervals for s in playing):
-        raise SystemExit("Play did not start the fragment's auto-rerun in every session: has the page changed?")
-    await asyncio.sleep(args.warmup)
     exc0 = sum(len(s.exceptions) for s in playing)
+    plays = [asyncio.create_task(timed_click(s, "play")) for s in playing]
+    await asyncio.sleep(args.warmup)
     bytes0 = [s.bytes_received for s in playing]
     cpu0, rss, lv.procs = tree_usage(server_pid)
     client0, t0 = time.process_time(), time.monotonic()
@@ -235,10 +241,17 @@ async def run_level(sessions: list[StreamlitSession], n: int, server_pid: int, a
     lv.its = [readout_rate(s, t0, t1) for s in playing]
     lv.redraws = [s.redraws(t0, t1) / lv.seconds for s in playing]
     lv.kbps = [(s.bytes_received - b) / 1e3 / lv.seconds for s, b in zip(playing, bytes0)]
+    await asyncio.gather(*plays, return_exceptions=True)  # each bounded by the session's timeout
+    served = [s for s, t in zip(playing, plays) if t.exception() is None]
+    lv.play_ms = [t.result() * 1e3 for t in plays if t.exception() is None]
+    if len(served) < n:
+        lv.failed = f"Play not answered within {args.timeout:.0f} s in {n - len(served)} of {n} sessions"
+    if not all(s.auto_rerun_intervals for s in served):
+        raise SystemExit("Play did not start the fragment's auto-rerun in every session: has the page changed?")
     try:
-        results = await asyncio.gather(*(pause_and_check(s, args.pause_wait) for s in playing))
+        results = await asyncio.gather(*(pause_and_check(s, args.pause_wait) for s in served))
     except StreamlitClientError as e:
-        lv.failed = f"Pause clicks: {e}"
+        lv.failed = (lv.failed + "; " if lv.failed else "") + f"Pause: {e}"
         return lv
     lv.pause_ms = [r[0] * 1e3 for r in results]
     lv.pause_holds = [r[1] for r in results]
@@ -248,16 +261,23 @@ async def run_level(sessions: list[StreamlitSession], n: int, server_pid: int, a
 
 
 # --------------------------------------------------------------------------- report
+def _max(values: list[float], fmt: str = ",.0f") -> str:
+    return format(max(values), fmt) if values else "-"
+
+
 def table(levels: list[Level], e: float, cores: int) -> str:
     rows = ["| sessions | it/s each (min / median / max) | total it/s | total / E | slowest share | "
             "redraws/s each (min / median) | server CPU (cores) | server RSS (MB) | processes | "
-            "KB/s each | client CPU (cores) | Pause holds | Pause (ms, max) | it. after Pause (max) | exceptions | "
-            "load avg |",
-            "|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+            "KB/s each | client CPU (cores) | Play (ms, max) | Pause holds | Pause (ms, max) | "
+            "it. after Pause (max) | exceptions | load avg |",
+            "|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+    notes = []
     for lv in levels:
-        if lv.failed:
-            rows.append(f"| {lv.n} | not measured: {lv.failed} |" + " |" * 14)
+        if not lv.its:
+            rows.append(f"| {lv.n} | not measured: {lv.failed} |" + " |" * 15)
             continue
+        if lv.failed:
+            notes.append(f"{lv.n} sessions: {lv.failed}.")
         total = sum(lv.its)
         share = min(lv.its) / total if total else 0.0
         rows.append(
@@ -265,9 +285,9 @@ def table(levels: list[Level], e: float, cores: int) -> str:
             f"| {total:,.0f} | {total / e:.2f} | {share:.0%} "
             f"| {min(lv.redraws):.2f} / {statistics.median(lv.redraws):.2f} "
             f"| {lv.cpu_cores:.2f} of {cores} | {lv.rss_mb:,.0f} | {lv.procs} | {statistics.median(lv.kbps):,.0f} "
-            f"| {lv.client_cores:.2f} | {sum(lv.pause_holds)}/{lv.n} | {max(lv.pause_ms):,.0f} "
-            f"| {max(lv.after_pause):,.0f} | {lv.exceptions} | {lv.load:.1f} |")
-    return "\n".join(rows)
+            f"| {lv.client_cores:.2f} | {_max(lv.play_ms)} | {sum(lv.pause_holds)}/{lv.n} | {_max(lv.pause_ms)} "
+            f"| {_max(lv.after_pause)} | {lv.exceptions} | {lv.load:.1f} |")
+    return "\n".join(rows + ([""] + notes if notes else []))
 
 
 async def measure(url: str, server_pid: int, counts: list[int], args, engine) -> tuple[list[Level], list[float]]:
@@ -289,12 +309,12 @@ async def measure(url: str, server_pid: int, counts: list[int], args, engine) ->
                 raise SystemExit(f"no st.metric labelled {READOUT!r} on the page: has the page changed?")
             lv = await run_level(sessions, n, server_pid, args)
             levels.append(lv)
-            if lv.failed:  # a server that cannot answer at this count will not at a higher one
-                print(f"  {n} session(s): not measured, {lv.failed}", flush=True)
-                break
             print(f"  {n} session(s): it/s each {', '.join(f'{x:,.0f}' for x in lv.its)}; "
                   f"redraws/s {', '.join(f'{x:.2f}' for x in lv.redraws)}; server CPU {lv.cpu_cores:.2f} cores; "
                   f"pause holds {sum(lv.pause_holds)}/{n}; load average {lv.load:.1f}", flush=True)
+            if lv.failed:  # a server that cannot answer at this count will not at a higher one
+                print(f"  {n} session(s): {lv.failed}; stopping here", flush=True)
+                break
             e_rounds.append(engine_rate(engine))
     finally:
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
