@@ -57,8 +57,9 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def unescape(markdown: str) -> str:
-    """Markdown's backslash escapes removed: a message read as a person sees it (names are escaped)."""
-    return _ESCAPED.sub(r"\1", markdown)
+    """Markdown's backslash escapes and empty `:small[]` removed: a message read as a person sees it
+    (names are escaped, see ui/session/names.md_escape)."""
+    return _ESCAPED.sub(r"\1", markdown.replace(":small[]", ""))
 
 
 def messages(elements) -> str:

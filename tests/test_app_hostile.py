@@ -3,13 +3,15 @@ saved over their last good file, the shared run folder's cost and quota, lone su
 
 Streamlit renders every st.markdown / caption / notice and widget label as Markdown. AppTest hands
 back that Markdown source, so "shown as text" is checked on the source: the visitor's name never
-appears raw, only with every ASCII punctuation character backslash-escaped, which CommonMark shows as
-the character itself and never reads as syntax. tests/e2e/test_hostile.py checks the rendered page.
+appears raw, only with every ASCII punctuation character backslash-escaped (CommonMark shows it as
+the character itself and never reads it as syntax), and no piece of text between splitters holds a
+bare address GFM would turn into a link. tests/e2e/test_hostile.py checks the rendered page.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import string
 import time
 
@@ -20,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from rnn_core import limits
 from rnn_core.checkpoint import to_arrays, to_bytes
 from rnn_core.runstore import SIDECAR_FORMAT, RunStore
-from tests.helpers_app import click, messages, ok, session, small, train, trainer
+from tests.helpers_app import click, messages, ok, session, small, train, trainer, unescape
 from tests.helpers_attacks import crafted
 from tests.helpers_counting import touched
 from tests.helpers_reliability import small_trainer
@@ -32,6 +34,7 @@ NAMES = [
     "<img src=x onerror=alert(1)>.txt",
     "[click](javascript:alert(1)).txt",
     "**bold**_x_.txt",
+    "mail me@example.com or www.example.com.txt",
     ":red[x] &lt;b&gt; $y$ :smile:.txt",
 ]
 TEXT = ("the cat sat on the mat, the dog sat on the log. " * 12).encode()
@@ -46,6 +49,13 @@ def store(tmp_path, monkeypatch) -> RunStore:
 def escaped(name: str) -> str:
     """How a name must appear in Markdown source to be shown literally (written apart from the page's helper)."""
     return "".join("\\" + c if c in string.punctuation else c for c in name)
+
+
+def shown_as_text(md: str, name: str) -> bool:
+    """True if Markdown source `md` shows `name` literally: escaped, and no bare address left to autolink."""
+    pieces = md.split(":small[]")  # the page's empty splitter (an empty <span>)
+    return (name not in md and escaped(name) in "".join(pieces)
+            and not any(re.search(r"(?i)https?://|www\.|\w@", unescape(p)) for p in pieces))
 
 
 def markdown_sources(at: AppTest) -> list[str]:
@@ -80,15 +90,15 @@ def test_an_uploaded_file_name_is_shown_as_text_everywhere(store, name):
     small(at)
     upload(at, "upload", name, TEXT)
     assert trainer(at).text == TEXT.decode()
-    assert escaped(name) in run_caption(at)                      # the run caption at the top
+    assert shown_as_text(run_caption(at), name)                  # the run caption at the top
     assert f"New run on {name}" in messages(at.success)          # the upload notice, read as shown
     assert at.selectbox(key="corpus").value == f"📄 {name}"     # the selector: plain text, the name itself
     assert_never_raw(at, name)
     train(at, 3)                                                 # saved: the sidebar lists it by its title
-    assert any(escaped(f"📄 {name}") in s for s in markdown_sources(at) if "bits/char" in s)
+    assert any(shown_as_text(s, f"📄 {name}") for s in markdown_sources(at) if "bits/char" in s)
     assert_never_raw(at, name)
     click(at, "compare_cells")                                   # compare: the caption and notice name the text
-    assert any(escaped(name) in str(c.value) for c in at.caption if "Same text" in str(c.value))
+    assert any(shown_as_text(str(c.value), name) for c in at.caption if "Same text" in str(c.value))
     assert name in messages(at.success)
     assert_never_raw(at, name)
 
@@ -111,7 +121,7 @@ def test_refused_files_and_quoted_checkpoint_values_are_shown_as_text(store):
         assert_never_raw(at, name)
     good = "**bold**_x_.npz"                                             # a good checkpoint under a hostile name
     upload(at, "checkpoint_upload", good, to_bytes(small_trainer(4)))
-    assert trainer(at).iteration == 4 and escaped(f"💾 {good}") in run_caption(at)
+    assert trainer(at).iteration == 4 and shown_as_text(run_caption(at), f"💾 {good}")
     assert f"Restored {good}" in messages(at.success)
     assert_never_raw(at, good)
 

@@ -324,7 +324,7 @@ def test_merged_query_keeps_other_keys_and_reports_no_change():
 
 
 def test_md_escape_and_age():
-    assert runs.md_escape("[a](http://b) *c* <i>") == r"\[a\]\(http\:\/\/b\) \*c\* \<i\>"
+    assert runs.md_escape("[a](http://b) *c* <i>") == r"\[a\]\(http:small[]\:\/\/b\) \*c\* \<i\>"
     assert runs.age(5) == "just now" and runs.age(125) == "2 min ago" and runs.age(7200) == "2 h ago"
     assert runs.age(3 * 86400) == "3 days ago"
     assert runs.valid_workspace_id(runs.new_workspace_id()) and not runs.valid_workspace_id("A" * 24)

@@ -17,9 +17,11 @@ NAMES = [
     "<img src=x onerror=alert(1)>.txt",
     "[click](javascript:alert(1)).txt",
     "**bold**_x_.txt",
+    "mail me@example.com or www.example.com.txt",
 ]
 TEXT = ("the cat sat on the mat, the dog sat on the log. " * 12).encode()
 MADE_FROM_NAMES = ("img[src*='127.0.0.1'], img[src='x'], a[href*='127.0.0.1'], a[href^='javascript'], "
+                   "a[href*='example.com'], a[href^='mailto'], "
                    "[data-testid='stMarkdownContainer'] strong:text-is('bold'), "
                    "[data-testid='stMarkdownContainer'] em:text-is('x')")
 

@@ -26,11 +26,17 @@ _NAME_FIELDS = (  # besides cell and hidden size: what may tell two runs apart, 
 # icons and emoji), `&` (character references), `@` and `.` (autolinked addresses).
 _ASCII_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")  # a newline would start a new block (a heading, a list, code)
+# GFM's bare-address links (http://, www., mailto:, xmpp:, a@b.c) are found in the text AFTER escapes are
+# resolved, so escaping cannot stop them: an empty `:small[]` (Streamlit's own directive, drawn as an
+# empty <span>) splits the text right where such an address would start, and no address is left to find.
+# (An HTML comment would not do: Streamlit shows raw HTML as text.)
+_AUTOLINK = re.compile(r"(?i)(?:(?<=https)|(?<=http)|(?<=www)|(?<=mailto)|(?<=xmpp))(?=\\[:.])|(?=\\@)")
+SPLIT = ":small[]"
 
 
 def md_escape(text) -> str:
     """`text` as literal characters inside any Streamlit Markdown string: no link, image, HTML or format."""
-    return _ASCII_PUNCT.sub(r"\\\1", _CONTROL.sub(" ", str(text)))
+    return _AUTOLINK.sub(SPLIT, _ASCII_PUNCT.sub(r"\\\1", _CONTROL.sub(" ", str(text))))
 
 
 def run_names(configs: Sequence[TrainConfig]) -> list[str]:
@@ -59,4 +65,4 @@ def run_names(configs: Sequence[TrainConfig]) -> list[str]:
     return out
 
 
-__all__ = ["md_escape", "run_names"]
+__all__ = ["SPLIT", "md_escape", "run_names"]
