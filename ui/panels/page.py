@@ -66,7 +66,7 @@ def _live() -> None:
     else:  # e.g. just paused: a tick on an older script thread may still be training (Session.lock)
         with sess.lock:
             pass
-    runs.render_run_status(ss)  # autosave, the URL, a "could not save" warning
+    status = st.container()  # filled last: a run is saved (and named in the URL) only once it was drawn
     trainer = sess.trainer
     if sess.is_compare:
         render_run_cards(ss)  # one card per run: iteration, smooth loss
@@ -74,6 +74,12 @@ def _live() -> None:
         render_readouts(trainer)
     render_loss(ss)
     st.markdown("##### Look inside the network")
+    runs.draw_guarded(ss, _look_inside, ss, trainer)
+    with status:
+        runs.render_run_status(ss)  # autosave, the URL, a "could not save" warning
+
+
+def _look_inside(ss, trainer) -> None:
     pin = render_probe_text(ss, trainer)
     # One view at a time (not st.tabs, which runs every tab's body): all of them would add ~100 ms
     # to each Play tick at H=100, mostly building figures.

@@ -13,7 +13,13 @@ The URL of the page always reads
 
 Saving: `autosave` writes every run of the session whose state changed since its last save: at once
 after a click, at most every AUTOSAVE_S seconds while Play runs. A failed write (disk full, read-only
-folder) becomes `Session.save_error`, shown by the page; training goes on.
+folder, the shared folder at its quota: RunStoreFull) becomes `Session.save_error`, shown by the page;
+training goes on. A run the page cannot draw (ui/session/health.py, or a view that raised:
+`Run.broken`) is never saved, so its last good file, and the link to it, stay good; opening such a
+run (a link, the sidebar) is refused like an unreadable file.
+
+Cost: everything a plain rerun does here reads the workspace's index (`RunStore.list(workspace=)`),
+so it does not grow with the runs of other workspaces in the shared folder.
 
 The Session fields used here: ws, saved_sigs {run_id: signature at its last save}, autosaver, save_error,
 confirm_delete (run id waiting for a confirmation). Notices go to the area "runs".
@@ -27,10 +33,12 @@ import time
 from typing import Mapping
 
 from assets.corpora import CORPORA, read_corpus
-from rnn_core import Trainer
-from rnn_core.runstore import Autosaver, InvalidRunId, RunInfo, RunNotFound, RunStore, valid_run_id
+from rnn_core import Trainer, limits
+from rnn_core.runstore import Autosaver, InvalidRunId, RunInfo, RunNotFound, RunStore, RunStoreFull, valid_run_id
 
 from . import state
+from .health import check_drawable, why_not_drawable
+from .names import md_escape
 from .session import Run, session_of
 from .widgets import DEFAULT_CORPUS
 from .share import CORPUS_KEY, config_from_query, config_keys, config_to_query
@@ -41,7 +49,6 @@ WORKSPACE_HEX = 24               # 96 random bits: not guessable, short enough f
 AUTOSAVE_S = 5.0                 # at most one save per this many seconds while Play runs
 MAX_RUNS_PER_WORKSPACE = 20      # the oldest beyond this are removed when a new run is first saved
 _WS = re.compile(rf"[0-9a-f]{{{WORKSPACE_HEX}}}")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
 
 
 def url_keys() -> list[str]:
@@ -55,11 +62,6 @@ def new_workspace_id() -> str:
 
 def valid_workspace_id(s) -> bool:
     return isinstance(s, str) and _WS.fullmatch(s) is not None
-
-
-def md_escape(text: str) -> str:
-    """Text from a URL shown in st.warning (markdown): no links, images or formatting can sneak in."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def store() -> RunStore:
@@ -106,8 +108,8 @@ def _start_from_settings(ss, params: Mapping) -> None:
     try:
         trainer = Trainer(read_corpus(corpus), cfg)
     except ValueError as err:
-        session_of(ss).notify("runs", "warning", f"The link's settings cannot train on “{corpus}” ({err}); "
-                                            "starting with the default settings instead.")
+        session_of(ss).notify("runs", "warning", f"The link's settings cannot train on “{md_escape(corpus)}” "
+                                                 f"({md_escape(err)}); starting with the default settings instead.")
         return
     state.restore(ss, trainer, corpus)  # a new run id: the link only reproduces the run
 
@@ -133,6 +135,7 @@ def open_run(ss, run_id, *, from_link: bool = False) -> bool:
             raise RunNotFound(f"there is no saved run {run_id} in this workspace (it may have been deleted, or "
                               "the link lost its ws= part)")
         trainer = s.load(run_id)
+        check_drawable(trainer)  # a file that loads but cannot be shown is refused like an unreadable one
     except Exception as err:  # noqa: BLE001  any damage to a file on disk: a notice, never a traceback
         reason = str(err).rstrip(".") or type(err).__name__
         if not isinstance(err, ValueError):
@@ -163,8 +166,10 @@ def _label(meta: dict, trainer: Trainer) -> str:
 def list_runs(ss) -> list[RunInfo]:
     """This workspace's saved runs, newest first (an unreadable one carries `error`)."""
     ws = session_of(ss).ws
+    if not ws:
+        return []
     try:
-        return [r for r in store().list() if ws and r.meta.get(WS_KEY) == ws]
+        return store().list(workspace=ws)
     except OSError as err:
         session_of(ss).notify("runs", "warning", f"The saved runs cannot be listed ({err.strerror or err}).")
         return []
@@ -214,9 +219,10 @@ def _meta(ws: str, run: Run) -> dict:
 def autosave(ss, force: bool = False) -> bool:
     """Save the session's runs that changed since their last save; True if something was written.
 
-    A run at iteration 0 is not saved (nothing to lose). While Play runs, saves are throttled to one
-    per AUTOSAVE_S unless a run is new or `force`. A failed write sets Session.save_error and is retried
-    after AUTOSAVE_S (at once on the next click); the runs are untouched either way.
+    A run at iteration 0 is not saved (nothing to lose), nor one the page cannot draw (its last good
+    file stays). While Play runs, saves are throttled to one per AUTOSAVE_S unless a run is new or
+    `force`. A failed write sets Session.save_error and is retried after AUTOSAVE_S (at once on the
+    next click); the runs are untouched either way.
     """
     sess = session_of(ss)
     if not sess.ws:
@@ -233,26 +239,46 @@ def autosave(ss, force: bool = False) -> bool:
         return False
     saver.saved()  # also after a failure: a full disk is not hammered on every Play tick
     s = store()
+    problem = None
     try:
         with sess.lock:  # a Play tick on an older script thread may be mid-step
             for run in todo:
+                run.broken = run.broken or why_not_drawable(run.trainer)  # sticky: training cannot mend it
+                if run.broken:
+                    problem = problem or _not_drawable_message(run, run.broken)
+                    continue
                 first = run.run_id not in sigs and not s.exists(run.run_id)
                 s.save(run.run_id, run.trainer, _meta(sess.ws, run))
                 sigs[run.run_id] = _signature(run)
                 if first:
                     _keep_newest(ss, s)
+    except RunStoreFull:
+        problem = _store_full_message()
     except (OSError, ValueError) as err:
         reason = getattr(err, "strerror", None) or str(err)
-        sess.save_error = (f"Could not save this run ({reason}). It keeps training, but a reload or a server "
-                            "restart would lose the progress since the last save; download a checkpoint to keep it.")
-        return False
-    sess.save_error = None
-    return True
+        problem = (f"Could not save this run ({md_escape(reason)}). It keeps training, but a reload or a server "
+                   "restart would lose the progress since the last save; download a checkpoint to keep it.")
+    sess.save_error = problem
+    return problem is None
+
+
+def _not_drawable_message(run: Run, why: str) -> str:
+    return (f"This run was not saved, because {md_escape(why)}. Its last save, and the link to it, are kept as "
+            "they were. Press **Reset** to start afresh (or download a checkpoint to keep this state anyway).")
+
+
+def _store_full_message() -> str:
+    return (f"The server's run folder is full: it holds at most {limits.MAX_STORE_RUNS:,} runs and "
+            f"{limits.MAX_STORE_MB:,} MB for all visitors together, and room is made by removing the runs nobody "
+            f"has saved for {limits.STORE_IDLE_SECONDS} s, oldest first; right now every run in it is in use. "
+            f"This run was not saved, but it keeps training: saving is tried again every {AUTOSAVE_S:g} s and on "
+            "every click. Download a checkpoint to be sure to keep it.")
 
 
 def _keep_newest(ss, s: RunStore) -> None:
+    """Only this workspace's index is read: the cost does not grow with other workspaces' runs."""
     sess = session_of(ss)
-    mine = [r for r in s.list() if r.meta.get(WS_KEY) == sess.ws]  # newest first
+    mine = s.list(workspace=sess.ws)  # newest first
     in_use = open_ids(ss)
     others = [r for r in mine if r.run_id not in in_use]
     room = max(0, MAX_RUNS_PER_WORKSPACE - (len(mine) - len(others)))
@@ -260,6 +286,13 @@ def _keep_newest(ss, s: RunStore) -> None:
         s.delete(old.run_id)
         sess.notify("runs", "info", f"Your workspace keeps the {MAX_RUNS_PER_WORKSPACE} newest runs; "
                                          f"the oldest, {old.run_id}, was removed.")
+
+
+def mark_broken(ss, err: BaseException) -> str:
+    """A view of the active run raised: keep that run from being saved over its last good file."""
+    run = session_of(ss).active_run
+    run.broken = f"a view of it could not be drawn ({type(err).__name__}: {str(err)[:200]})"
+    return run.broken
 
 
 # ---- the URL -------------------------------------------------------------------------------
@@ -313,12 +346,12 @@ def describe(info: RunInfo, now: float | None = None) -> str:
         return f"**{title}** · {when} · ⚠️ cannot be opened: {md_escape(info.error or '')}"
     bpc = bits_per_char(info)
     return (f"**{title}** · iteration {info.iteration:,} · {bpc:.2f} bits/char · "
-            f"{info.cell.upper()} H={info.hidden_size} · {when} · `{info.run_id}`")
+            f"{md_escape(info.cell.upper())} H={info.hidden_size} · {when} · `{info.run_id}`")
 
 
 __all__ = [
     "AUTOSAVE_S", "MAX_RUNS_PER_WORKSPACE", "RUN_KEY", "WS_KEY", "age", "ask_delete", "autosave", "bits_per_char",
-    "cancel_delete", "delete_run", "describe", "list_runs", "md_escape", "merged_query", "new_workspace_id",
+    "cancel_delete", "delete_run", "describe", "list_runs", "mark_broken", "md_escape", "merged_query", "new_workspace_id",
     "open_ids", "open_run", "settings_query", "start_session", "store", "url_keys", "valid_workspace_id",
     "wanted_query",
 ]

@@ -39,6 +39,7 @@ class Run:
     run_id: str = field(default_factory=new_run_id)  # the `run=` of the page's URL and the run store's file name
     error: str | None = None                      # the last divergence message, if any
     needs_reset: bool = False                     # that divergence left a model only Reset can fix
+    broken: str | None = None                     # why the page could not draw it: never autosaved again
 
     @property
     def name(self) -> str:

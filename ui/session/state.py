@@ -11,6 +11,7 @@ from __future__ import annotations
 from assets.corpora import CORPORA, read_corpus
 from rnn_core import LIVE_FIELDS, TextError, TrainConfig, Trainer, limits
 
+from .names import md_escape
 from .session import Run, State, session_of
 from .widgets import DEFAULT_CORPUS, changed_settings, config_from_widgets, sync_widgets
 
@@ -85,9 +86,9 @@ def switch_corpus(ss: State) -> None:
     except ValueError as err:
         source = sess.active_run.source
         ss["corpus"] = source if source in corpus_options(ss) else DEFAULT_CORPUS
-        sess.notify("data", "error", str(err))
+        sess.notify("data", "error", md_escape(err))
         return
-    sess.notify("data", "success", f"New run on “{name}”.")
+    sess.notify("data", "success", f"New run on “{md_escape(name)}”.")
 
 
 def restore(ss: State, trainer: Trainer, label: str, run_id: str | None = None) -> None:
