@@ -4,6 +4,7 @@ Every step that reruns the page asserts that the rerun raised nothing (`at.excep
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -52,9 +53,18 @@ def trainer(at: AppTest) -> Trainer:
     return session_of(at.session_state).trainer
 
 
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def unescape(markdown: str) -> str:
+    """Markdown's backslash escapes and empty `:small[]` removed: a message read as a person sees it
+    (names are escaped, see ui/session/names.md_escape)."""
+    return _ESCAPED.sub(r"\1", markdown.replace(":small[]", ""))
+
+
 def messages(elements) -> str:
-    """The text of a list of elements (at.error, at.warning, at.success...), one per line."""
-    return "\n".join(str(e.value) for e in elements)
+    """The text of a list of elements (at.error, at.warning, at.success...), one per line, as shown."""
+    return "\n".join(unescape(str(e.value)) for e in elements)
 
 
 def in_worker(tr) -> Trainer:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import time
 
@@ -15,28 +14,14 @@ import pytest
 
 from rnn_core import limits
 from rnn_core.runstore import SIDECAR_FORMAT, RunStore, RunStoreFull, new_run_id
+from tests.helpers_counting import touched
 from tests.helpers_reliability import small_trainer
 
 WS_A, WS_B, WS_C = "a" * 24, "b" * 24, "c" * 24
-_COUNTING: dict = {}
-
-
-def _hook(event, args):
-    root = _COUNTING.get("root")
-    if root and event in ("open", "os.scandir", "os.listdir") and args and str(args[0]).startswith(root):
-        _COUNTING["n"] += 1
-
-
-sys.addaudithook(_hook)  # audit hooks cannot be removed; it counts only while _COUNTING["root"] is set
 
 
 def _touched(store: RunStore, action):
-    _COUNTING.update(root=str(store.root), n=0)
-    try:
-        result = action()
-    finally:
-        _COUNTING["root"] = None
-    return result, _COUNTING["n"]
+    return touched(store.root, action)
 
 
 @pytest.fixture

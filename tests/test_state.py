@@ -11,6 +11,7 @@ from rnn_core import TrainConfig, Trainer, limits
 from rnn_core.checkpoint import to_bytes
 from ui.session import compare, state, training, uploads, using
 from ui.session.session import Run, session_of
+from tests.helpers_app import unescape
 
 HELLO = read_corpus("hello world")
 
@@ -210,7 +211,7 @@ def test_bad_upload_leaves_everything_as_it_was(data):
     uploads.upload_text(ss)
     assert session_of(ss).trainer is tr and tr.iteration == 4 and np.array_equal(tr.model.flat, params)
     assert ({k: ss[k] for k in before[0]}, sess.custom_text, sess.active, list(sess.runs)) == before
-    assert uploads.file_error(ss, "upload").startswith("Could not use bad.txt")
+    assert unescape(uploads.file_error(ss, "upload")).startswith("Could not use bad.txt")
     ss["upload"] = FakeUpload("other.txt", b"x", file_id="b2")  # another file: that old reason is gone
     assert uploads.file_error(ss, "upload") is None
 
@@ -236,7 +237,7 @@ def test_bad_checkpoint_keeps_the_run():
     ss["checkpoint_upload"] = FakeUpload("x.npz", b"PK\x03\x04garbage", file_id="c2")
     uploads.upload_checkpoint(ss)
     assert session_of(ss).trainer is tr
-    assert "x.npz" in uploads.file_error(ss, "checkpoint_upload")
+    assert "x.npz" in unescape(uploads.file_error(ss, "checkpoint_upload"))
 
 
 def test_generate_stores_sample_without_the_seed_char():

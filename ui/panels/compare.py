@@ -14,6 +14,7 @@ from rnn_core import limits
 
 from ..figures.base import color
 from ..session import compare, state
+from ..session.names import md_escape
 from ..session.session import session_of
 from .common import show_notices
 
@@ -35,7 +36,7 @@ def render_compare(ss) -> None:
     with st.container(border=True, key="compare_panel"):
         st.markdown(f"##### :material/compare_arrows: Comparing {len(runs)} runs")
         _catch_up(ss)
-        st.caption(f"Same text (“{runs[0].source}”), trained together: **Train** and **Play** advance "
+        st.caption(f"Same text (“{md_escape(runs[0].source)}”), trained together: **Train** and **Play** advance "
                    "every run by the same number of iterations, **Reset** restarts them all. The loss chart overlays "
                    "their curves, **Generate** writes one sample per run.")
         st.radio("The panels below (heatmap, next-character bars, the other views, the sidebar's settings and the "

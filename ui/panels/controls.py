@@ -6,6 +6,7 @@ import streamlit as st
 from rnn_core import limits
 
 from ..session import state, training
+from ..session.names import md_escape
 from ..session.session import Run, session_of
 from .common import show_notices
 
@@ -72,7 +73,7 @@ def run_summary(run: Run) -> str:
     tr = run.trainer
     c = tr.config
     clip = f"clip ±{c.clip:g}" if c.clip else "no clipping"
-    return (f"**Text:** {run.source} · **Model:** {c.cell.upper()}, {c.hidden_size} hidden units, "
+    return (f"**Text:** {md_escape(run.source)} · **Model:** {c.cell.upper()}, {c.hidden_size} hidden units, "
             f"windows of {c.seq_length} chars, seed {c.seed} · **Optimizer:** {c.optimizer}, "
             f"learning rate {c.learning_rate:g}, {clip}")
 

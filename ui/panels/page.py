@@ -86,7 +86,7 @@ def _live() -> None:
     sess.freeze()
     if sess.play_ended():
         st.rerun()  # app scope: redraws the Play button and stops the redraws (run_every is read on full runs)
-    runs.render_run_status(ss)  # saved runs, the URL, a "could not save" warning
+    status = st.container()  # filled last: a run is saved (and named in the URL) only once it was drawn
     trainer = sess.trainer
     if sess.is_compare:
         render_run_cards(ss)  # one card per run: iteration, smooth loss
@@ -94,6 +94,12 @@ def _live() -> None:
         render_readouts(trainer)
     render_loss(ss)
     st.markdown("##### Look inside the network")
+    runs.draw_guarded(ss, _look_inside, ss, trainer)
+    with status:
+        runs.render_run_status(ss)  # autosave, the URL, a "could not save" warning
+
+
+def _look_inside(ss, trainer) -> None:
     pin = render_probe_text(ss, trainer)
     # One view at a time (not st.tabs, which runs every tab's body): each is computed in the worker
     # and drawn here, and all of them would add ~100 ms to each redraw at H=100, mostly building figures.
@@ -102,7 +108,7 @@ def _live() -> None:
                                   label_visibility="collapsed")
     view = dict(VIEWS).get(chosen, VIEWS[0][1])
     request = view.request(trainer, ss, pin)
-    snap = sess.view(request)   # computed in the worker; during Play, after its next chunk
+    snap = session_of(ss).view(request)   # computed in the worker; during Play, after its next chunk
     with st.container(key="look_inside_view"):
         if request is not None and snap is None:
             st.caption("This view is being computed by the run's worker…")

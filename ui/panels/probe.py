@@ -6,6 +6,7 @@ import streamlit as st
 from rnn_core import limits
 
 from ..session import using
+from ..session.names import md_escape
 
 
 def render_probe_text(ss, trainer) -> using.ProbeInput:
@@ -16,7 +17,7 @@ def render_probe_text(ss, trainer) -> using.ProbeInput:
                       "state, one character at a time.")
     pin = using.clean_probe_text(trainer, ss.get("probe_text", ""))
     if pin.dropped:
-        st.warning(f"Left out, because the training text never uses them: {using.describe_chars(pin.dropped)}.")
+        st.warning(f"Left out, because the training text never uses them: {md_escape(using.describe_chars(pin.dropped))}.")
     if pin.truncated:
         st.warning(f"Only the first {limits.MAX_PROBE_CHARS} characters are shown.")
     if not pin.text:

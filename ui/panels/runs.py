@@ -42,6 +42,18 @@ def render_run_status(ss) -> None:
         st.warning(save_error, icon=":material/save:")
 
 
+def draw_guarded(ss, draw, *args) -> None:
+    """Draw part of the active run; if it raises, say so in its place, not as a traceback, and keep
+    that run from being saved over its last good file (its link then still opens what worked)."""
+    try:
+        draw(*args)
+    except Exception as err:  # noqa: BLE001  Streamlit's rerun/stop signals are BaseExceptions and pass
+        why = runs.mark_broken(ss, err)
+        st.error(f"This part of the page cannot be drawn for this run: {runs.md_escape(why)}. The run is no longer "
+                 "saved automatically, so its last save and the link to it stay as they were; press **Reset** "
+                 "to start afresh, or download a checkpoint to keep this state anyway.", icon=":material/error:")
+
+
 def render_saved_runs(ss) -> None:
     """Sidebar expander: this workspace's saved runs, each with Open and Delete (confirmed)."""
     saved = runs.list_runs(ss)

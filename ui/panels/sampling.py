@@ -9,6 +9,7 @@ from rnn_core import char_label, limits
 
 from ..figures.base import color
 from ..session import compare
+from ..session.names import md_escape
 from ..session.session import session_of
 from .common import show_notices
 
@@ -53,7 +54,7 @@ def render_sampling(ss) -> None:
     elif sample:
         shown = sess.sample_seed_char + sample
         st.code(shown, language=None, wrap_lines=True)
-        st.caption(f"The first character (‘{char_label(sess.sample_seed_char)}’) is the seed; "
+        st.caption(f"The first character (‘{md_escape(char_label(sess.sample_seed_char))}’) is the seed; "
                    f"the {len(sample):,} after it are generated.")
         st.download_button("Download this text", data=shown.encode("utf-8"), file_name="char-rnn-sample.txt",
                            mime="text/plain", key="download_sample", on_click="ignore",
@@ -70,7 +71,7 @@ def render_samples_side_by_side(ss) -> None:
                         unsafe_allow_html=True)
             st.code(seed_char + text, language=None, wrap_lines=True, height=SIDE_BY_SIDE_PX)
     seed_char = shown[0][2]
-    st.caption(f"Each run continues the same seed character (‘{char_label(seed_char)}’) with the same temperature, "
+    st.caption(f"Each run continues the same seed character (‘{md_escape(char_label(seed_char))}’) with the same temperature, "
                "top-k and sampling seed: the differences come from what each model has learned.")
     st.download_button("Download these texts", key="download_sample", on_click="ignore", icon=":material/download:",
                        data="\n\n".join(f"== {name} ==\n{sc}{text}" for _, name, sc, text in shown).encode("utf-8"),

@@ -25,6 +25,7 @@ from dataclasses import asdict
 from rnn_core import TrainConfig, limits
 
 from . import state
+from .names import md_escape
 from .session import RunSpec, State, lead_iteration, session_of
 from .widgets import cell_options, config_from_widgets, sync_widgets
 
@@ -83,7 +84,7 @@ def start_preset(ss: State, preset: str) -> None:
     state.install(ss, new, 0)
     select(ss, 0)
     sess.notify("compare", "success",
-                f"{PRESETS[preset]}: {len(new)} runs on “{base_run.source}”, seed {configs[0].seed}, "
+                f"{PRESETS[preset]}: {len(new)} runs on “{md_escape(base_run.source)}”, seed {configs[0].seed}, "
                 f"all at iteration 0. Train or Play advances them together.")
 
 

@@ -1,6 +1,13 @@
-"""Legend names that tell a group of runs apart, from their settings alone."""
+"""Names on the page: legend names that tell runs apart, and `md_escape` for every name a visitor chose.
+
+Streamlit draws st.markdown, st.caption, st.warning... and widget labels as Markdown (with its own
+extras: `:red[...]`, `:material/...:`, emoji shortcodes, `$...$`). A file name, run title or link
+value put into such a string must pass through `md_escape` first, or `![t](http://host/t.png).txt`
+becomes an image every viewer's browser fetches. Streamlit has no public escape function, hence this one.
+"""
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from rnn_core import TrainConfig
@@ -12,6 +19,24 @@ _NAME_FIELDS = (  # besides cell and hidden size: what may tell two runs apart, 
     ("seed", lambda c: f"seed {c.seed}"),
     ("clip", lambda c: f"clip {c.clip:g}" if c.clip else "no clip"),
 )
+
+
+# CommonMark lets a backslash escape every ASCII punctuation character, and an escaped one is never
+# syntax: so escaping all of them (not a hand-picked few) also covers `:` (Streamlit's directives,
+# icons and emoji), `&` (character references), `@` and `.` (autolinked addresses).
+_ASCII_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")  # a newline would start a new block (a heading, a list, code)
+# GFM's bare-address links (http://, www., mailto:, xmpp:, a@b.c) are found in the text AFTER escapes are
+# resolved, so escaping cannot stop them: an empty `:small[]` (Streamlit's own directive, drawn as an
+# empty <span>) splits the text right where such an address would start, and no address is left to find.
+# (An HTML comment would not do: Streamlit shows raw HTML as text.)
+_AUTOLINK = re.compile(r"(?i)(?:(?<=https)|(?<=http)|(?<=www)|(?<=mailto)|(?<=xmpp))(?=\\[:.])|(?=\\@)")
+SPLIT = ":small[]"
+
+
+def md_escape(text) -> str:
+    """`text` as literal characters inside any Streamlit Markdown string: no link, image, HTML or format."""
+    return _AUTOLINK.sub(SPLIT, _ASCII_PUNCT.sub(r"\\\1", _CONTROL.sub(" ", str(text))))
 
 
 def run_names(configs: Sequence[TrainConfig]) -> list[str]:
@@ -40,4 +65,4 @@ def run_names(configs: Sequence[TrainConfig]) -> list[str]:
     return out
 
 
-__all__ = ["run_names"]
+__all__ = ["SPLIT", "md_escape", "run_names"]

@@ -50,7 +50,8 @@ class RunMirror:
     needs_reset: bool = False
     n_train: int = 0                 # characters the run trains on (epochs = iteration x T / n_train)
     validation: dict = field(default_factory=lambda: {"its": [], "loss": []})  # held-out nats/char
-    save_error: str | None = None    # the last autosave failed (cleared by the next good one)
+    save_error: tuple | None = None  # (kind, reason) of the last refused or failed save (cleared by a good one)
+    broken: str | None = None        # why the run cannot be drawn: its worker never saves it again
 
     @classmethod
     def from_info(cls, info: dict) -> "RunMirror":
@@ -58,7 +59,7 @@ class RunMirror:
         return cls(info["run_id"], info["iteration"], info["smooth_loss"], TrainConfig(**info["config"]),
                    info["chars"], LossHistory.from_state(info["history"]), list(info["samples"]),
                    info["saved_iteration"], info["where"], n_train=int(info.get("n_train", 0)),
-                   validation={"its": list(val["its"]), "loss": list(val["loss"])})
+                   validation={"its": list(val["its"]), "loss": list(val["loss"])}, broken=info.get("broken"))
 
     def apply(self, tick: Tick) -> None:
         n = tick.done
@@ -74,6 +75,7 @@ class RunMirror:
             self.validation["its"].append(it)
             self.validation["loss"].append(loss)
         self.error, self.needs_reset = tick.error, tick.needs_reset
+        self.broken = tick.broken
 
     def copy(self) -> "RunMirror":
         twin = copy.copy(self)
@@ -183,7 +185,8 @@ class Group:
                 done += k
                 if total is not None:
                     self.progress = (done, total)
-            self._call_all(lambda h: h.autosave.remote(), self._saved)
+            if total is None:  # Play ended (Pause, or nobody watching): keep what it trained. After Train N
+                self.save()    # the page saves once it has drawn the result (ui/session/runs.autosave)
         except Busy as busy:
             self.error = str(busy)
         except Exception as err:  # never die silently in a thread: the page shows why training stopped
@@ -290,6 +293,8 @@ class Group:
                 m.saved_iteration, m.save_error = iteration, None
             if error is not None:
                 m.save_error = error
+                if error[0] == "broken":
+                    m.broken = m.broken or error[1]
         if iteration is not None:
             self.pool.saved(run_id)
 
@@ -312,6 +317,22 @@ class Group:
             for r, v in zip(ids, views):
                 self.mirrors[r].view = {**v, "request": request}
         return views
+
+    def save(self) -> None:
+        """Every run's worker saves now (refusals and failures land in the mirrors' save_error)."""
+        self._call_all(lambda h: h.autosave.remote(), self._saved)
+
+    def mark_broken(self, index: int, why: str) -> None:
+        """The page could not draw run `index`: its worker never saves it again (its last good file stays)."""
+        self.call(index, "mark_broken", why)
+        with self._lock:
+            m = self.mirrors[self.run_ids[index]]
+            m.broken = m.broken or why
+
+    def view_request(self) -> tuple[dict | None, str | None]:
+        """(the view request the group computes while it trains, the run it is for; None: every run)."""
+        with self._lock:
+            return self._view_request, self._view_for
 
     def view_of(self, index: int) -> dict | None:
         with self._lock:

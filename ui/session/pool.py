@@ -185,7 +185,7 @@ class WorkerPool:
                 return
             entry.releasing = True
         try:
-            unwrap(entry.handle.save.remote())
+            unwrap(entry.handle.autosave.remote())  # reports (never raises) a refused save: the worker ends anyway
         except ray.exceptions.RayActorError:
             pass  # already dead: the last autosave is what there is
         finally:

@@ -33,6 +33,11 @@ class RunProxy:
     def _mirror(self):
         return self.frozen if self.frozen is not None else self.group.mirrors[self.run_id]
 
+    @property
+    def _live(self):
+        """The group's own mirror: what is saved is news the moment it lands, frozen or not."""
+        return self.group.mirrors[self.run_id]
+
     def freeze(self, mirror=None) -> None:
         """Pin a copy of the mirror (or `mirror`) for reads; `thaw()` goes back to the live one."""
         self.frozen = mirror if mirror is not None else self.group.mirrors[self.run_id].copy()
@@ -81,12 +86,16 @@ class RunProxy:
         return self._mirror.needs_reset
 
     @property
+    def broken(self) -> str | None:
+        return self._live.broken
+
+    @property
     def saved_iteration(self) -> int | None:
-        return self._mirror.saved_iteration
+        return self._live.saved_iteration
 
     @property
     def save_error(self) -> str | None:
-        return self._mirror.save_error
+        return self._live.save_error
 
     @property
     def where(self) -> dict:

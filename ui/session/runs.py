@@ -12,9 +12,16 @@ The URL of the page always reads
           starts the same run from scratch anywhere. When `run` is present it wins.
 
 Saving: each run's worker writes it to the run store (ui/session/workers.py): every AUTOSAVE_S seconds
-while it trains, and when a click or Play ends. `autosave` here keeps the page's side of it: which
-runs are saved (the URL names the run once it is), the workspace's cap on runs, and a failed write
-(disk full, read-only folder) as `Session.save_error`, shown by the page; training goes on.
+while it plays, when Play ends, and when `autosave` here asks, once the page has drawn the run after a
+click. `autosave` also keeps the page's side of it: which runs are saved (the URL names the run once it
+is), the workspace's cap on runs, and a refused or failed write (disk full, read-only folder, the shared
+folder at its quota: RunStoreFull) as `Session.save_error`, shown by the page; training goes on. A run
+the page cannot draw (ui/session/health.py, checked by the worker before each save, or a view that
+raised: `Run.broken`) is never saved, so its last good file, and the link to it, stay good; opening
+such a run (a link, the sidebar) is refused like an unreadable file.
+
+Cost: everything a plain rerun does here reads the workspace's index (`RunStore.list(workspace=)`),
+so it does not grow with the runs of other workspaces in the shared folder.
 
 The Session fields used here: ws, saved_sigs {run_id: signature at its last save}, autosaver, save_error,
 confirm_delete (run id waiting for a confirmation). Notices go to the area "runs".
@@ -28,10 +35,12 @@ import time
 from typing import Mapping
 
 from assets.corpora import CORPORA, read_corpus
-from rnn_core import Trainer
+from rnn_core import Trainer, limits
 from rnn_core.runstore import InvalidRunId, RunInfo, RunNotFound, RunStore, valid_run_id
 
 from . import state
+from .health import check_drawable, why_not_drawable
+from .names import md_escape
 from .session import Run, session_of
 from .widgets import DEFAULT_CORPUS
 from .share import CORPUS_KEY, config_from_query, config_keys, config_to_query
@@ -42,7 +51,6 @@ WORKSPACE_HEX = 24               # 96 random bits: not guessable, short enough f
 AUTOSAVE_S = 5.0                 # the workers save at most once per this many seconds while they train
 MAX_RUNS_PER_WORKSPACE = 20      # the oldest beyond this are removed when a new run is first saved
 _WS = re.compile(rf"[0-9a-f]{{{WORKSPACE_HEX}}}")
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
 
 
 def url_keys() -> list[str]:
@@ -56,11 +64,6 @@ def new_workspace_id() -> str:
 
 def valid_workspace_id(s) -> bool:
     return isinstance(s, str) and _WS.fullmatch(s) is not None
-
-
-def md_escape(text: str) -> str:
-    """Text from a URL shown in st.warning (markdown): no links, images or formatting can sneak in."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def store() -> RunStore:
@@ -107,8 +110,8 @@ def _start_from_settings(ss, params: Mapping) -> None:
     try:
         trainer = Trainer(read_corpus(corpus), cfg)
     except ValueError as err:
-        session_of(ss).notify("runs", "warning", f"The link's settings cannot train on “{corpus}” ({err}); "
-                                            "starting with the default settings instead.")
+        session_of(ss).notify("runs", "warning", f"The link's settings cannot train on “{md_escape(corpus)}” "
+                                                 f"({md_escape(err)}); starting with the default settings instead.")
         return
     state.restore(ss, trainer, corpus)  # a new run id: the link only reproduces the run
 
@@ -134,6 +137,7 @@ def open_run(ss, run_id, *, from_link: bool = False) -> bool:
             raise RunNotFound(f"there is no saved run {run_id} in this workspace (it may have been deleted, or "
                               "the link lost its ws= part)")
         trainer = s.load(run_id)
+        check_drawable(trainer)  # a file that loads but cannot be shown is refused like an unreadable one
     except Exception as err:  # noqa: BLE001  any damage to a file on disk: a notice, never a traceback
         reason = str(err).rstrip(".") or type(err).__name__
         if not isinstance(err, ValueError):
@@ -168,8 +172,10 @@ def _label(meta: dict, trainer: Trainer) -> str:
 def list_runs(ss) -> list[RunInfo]:
     """This workspace's saved runs, newest first (an unreadable one carries `error`)."""
     ws = session_of(ss).ws
+    if not ws:
+        return []
     try:
-        return [r for r in store().list() if ws and r.meta.get(WS_KEY) == ws]
+        return store().list(workspace=ws)
     except OSError as err:
         session_of(ss).notify("runs", "warning", f"The saved runs cannot be listed ({err.strerror or err}).")
         return []
@@ -214,20 +220,21 @@ def _meta(ws: str, run: Run) -> dict:
 def autosave(ss, force: bool = False) -> bool:
     """The page's side of saving (the workers write the files); True if a run was saved for the first time.
 
-    A run the run store now holds is marked saved (the URL may name it); the first time, the workspace
-    keeps only its newest runs. A write the worker could not make becomes Session.save_error; training
-    goes on. `force` asks the workers to save now (a run being left keeps its last iterations).
+    A run at iteration 0 is not saved (nothing to lose), nor one the page cannot draw (its worker refuses;
+    its last good file stays). Paused, every run that moved since its last save is saved now (the page
+    calls this after drawing, so a run whose view just failed is marked broken first); playing, the
+    workers save on their own timer. A refused or failed write sets Session.save_error and is tried
+    again on the next paused rerun; the runs are untouched either way. `force`: save even while playing.
     """
     sess = session_of(ss)
     if not sess.ws or sess.group is None:
         return False
-    if force and not sess.playing:
+    unsaved = [r for r in sess.runs if r.trainer.iteration > 0 and r.trainer.saved_iteration != r.trainer.iteration]
+    if unsaved and (force or not sess.playing):
         try:
-            for i, run in enumerate(sess.runs):
-                if run.trainer.iteration > 0:
-                    sess.group.call(i, "save")
-        except (OSError, ValueError):
-            pass  # reported below, as the worker's save_error on its next autosave
+            sess.group.save()
+        except ValueError:  # Busy: a released worker could not come back now; retried on the next rerun
+            pass
     sigs, first = sess.saved_sigs, False
     s = None
     for run in sess.runs:
@@ -238,16 +245,44 @@ def autosave(ss, force: bool = False) -> bool:
             _keep_newest(ss, s, run.run_id)
             first = True
         sigs[run.run_id] = (run.trainer.saved_iteration,)
-    errors = [run.trainer.save_error for run in sess.runs if run.trainer.save_error]
-    sess.save_error = (f"Could not save this run ({errors[0]}). It keeps training, but a reload or a server "
-                       "restart would lose the progress since the last save; download a checkpoint to keep it."
-                       ) if errors else None
+    sess.save_error = _save_problem(sess.runs)
     return first
 
 
+def _save_problem(runs) -> str | None:
+    """The page's sentence for the first run whose last save was refused or failed (None: all saved)."""
+    for run in runs:
+        if run.broken:
+            return _not_drawable_message(run, run.broken)
+    for run in runs:
+        problem = run.trainer.save_error
+        if problem is None:
+            continue
+        kind, reason = problem
+        if kind == "full":
+            return _store_full_message()
+        return (f"Could not save this run ({md_escape(reason)}). It keeps training, but a reload or a server "
+                "restart would lose the progress since the last save; download a checkpoint to keep it.")
+    return None
+
+
+def _not_drawable_message(run: Run, why: str) -> str:
+    return (f"This run was not saved, because {md_escape(why)}. Its last save, and the link to it, are kept as "
+            "they were. Press **Reset** to start afresh (or download a checkpoint to keep this state anyway).")
+
+
+def _store_full_message() -> str:
+    return (f"The server's run folder is full: it holds at most {limits.MAX_STORE_RUNS:,} runs and "
+            f"{limits.MAX_STORE_MB:,} MB for all visitors together, and room is made by removing the runs nobody "
+            f"has saved for {limits.STORE_IDLE_SECONDS} s, oldest first; right now every run in it is in use. "
+            f"This run was not saved, but it keeps training: saving is tried again every {AUTOSAVE_S:g} s and on "
+            "every click. Download a checkpoint to be sure to keep it.")
+
+
 def _keep_newest(ss, s: RunStore, new_id: str | None = None) -> None:
+    """Only this workspace's index is read: the cost does not grow with other workspaces' runs."""
     sess = session_of(ss)
-    mine = [r for r in s.list() if r.meta.get(WS_KEY) == sess.ws]  # newest first
+    mine = s.list(workspace=sess.ws)  # newest first
     in_use = open_ids(ss) | {new_id}
     others = [r for r in mine if r.run_id not in in_use]
     room = max(0, MAX_RUNS_PER_WORKSPACE - (len(mine) - len(others)))
@@ -255,6 +290,17 @@ def _keep_newest(ss, s: RunStore, new_id: str | None = None) -> None:
         s.delete(old.run_id)
         sess.notify("runs", "info", f"Your workspace keeps the {MAX_RUNS_PER_WORKSPACE} newest runs; "
                                          f"the oldest, {old.run_id}, was removed.")
+
+
+def mark_broken(ss, err: BaseException) -> str:
+    """A view of the active run raised: its worker never saves it over its last good file again."""
+    sess = session_of(ss)
+    why = f"a view of it could not be drawn ({type(err).__name__}: {str(err)[:200]})"
+    try:
+        sess.group.mark_broken(sess.active, why)
+    except Exception:  # noqa: BLE001  a lost worker: it comes back from its last (good) save anyway
+        pass
+    return why
 
 
 # ---- the URL -------------------------------------------------------------------------------
@@ -308,12 +354,12 @@ def describe(info: RunInfo, now: float | None = None) -> str:
         return f"**{title}** · {when} · ⚠️ cannot be opened: {md_escape(info.error or '')}"
     bpc = bits_per_char(info)
     return (f"**{title}** · iteration {info.iteration:,} · {bpc:.2f} bits/char · "
-            f"{info.cell.upper()} H={info.hidden_size} · {when} · `{info.run_id}`")
+            f"{md_escape(info.cell.upper())} H={info.hidden_size} · {when} · `{info.run_id}`")
 
 
 __all__ = [
     "AUTOSAVE_S", "MAX_RUNS_PER_WORKSPACE", "RUN_KEY", "WS_KEY", "age", "ask_delete", "autosave", "bits_per_char",
-    "cancel_delete", "delete_run", "describe", "list_runs", "md_escape", "merged_query", "new_workspace_id",
+    "cancel_delete", "delete_run", "describe", "list_runs", "mark_broken", "md_escape", "merged_query", "new_workspace_id",
     "open_ids", "open_run", "settings_query", "start_session", "store", "url_keys", "valid_workspace_id",
     "wanted_query",
 ]

@@ -65,6 +65,11 @@ class Run:
         return bool(self.trainer is not None and self.trainer.needs_reset)
 
     @property
+    def broken(self) -> str | None:
+        """Why the run cannot be drawn (its worker then never saves it again), or None."""
+        return self.trainer.broken if self.trainer is not None else None
+
+    @property
     def name(self) -> str:
         c = self.trainer.config
         return f"{c.cell.upper()} H={c.hidden_size}"
@@ -314,7 +319,7 @@ class Session:
             return None
         group, i = self.group, self.active
         held = group.view_of(i)
-        current = group._view_request == request and group._view_for == group.run_ids[i]
+        current = group.view_request() == (request, group.run_ids[i])
         stale = held is None or held.get("request") != request or held.get("iteration") != self.trainer.iteration
         if not current or (not group.playing and stale):
             try:

@@ -14,6 +14,7 @@ from assets.corpora import CORPORA, read_corpus
 from rnn_core import LIVE_FIELDS, TextError, TrainConfig, Trainer, limits
 from rnn_core.checkpoint import to_bytes
 
+from .names import md_escape
 from .session import Run, RunSpec, State, session_of
 from .widgets import DEFAULT_CORPUS, changed_settings, config_from_widgets, sync_widgets
 
@@ -107,9 +108,9 @@ def switch_corpus(ss: State) -> None:
     except ValueError as err:
         source = sess.active_run.source
         ss["corpus"] = source if source in corpus_options(ss) else DEFAULT_CORPUS
-        sess.notify("data", "error", str(err))
+        sess.notify("data", "error", md_escape(err))
         return
-    sess.notify("data", "success", f"New run on “{name}”.")
+    sess.notify("data", "success", f"New run on “{md_escape(name)}”.")
 
 
 def restore(ss: State, trainer: Trainer, label: str, run_id: str | None = None) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from rnn_core import load_text
 from rnn_core.checkpoint import load_trainer
 
+from .health import check_drawable
+from .names import md_escape
 from .session import State, session_of
 from .state import new_run, restore
 
@@ -18,17 +20,17 @@ def upload_text(ss: State) -> None:
     file = ss.get("upload")
     if file is None or _seen(ss, file):
         return
-    label = f"📄 {file.name}"
+    label, name = f"📄 {file.name}", md_escape(file.name)
     try:
         text = load_text(file.getvalue())
         new_run(ss, text, label)
     except ValueError as err:
-        _file_error(ss, "upload", file, f"Could not use {file.name}: {err}")
+        _file_error(ss, "upload", file, f"Could not use {name}: {md_escape(err)}")
         return
     sess = session_of(ss)
     sess.custom_text = (label, text)
     ss["corpus"] = label
-    sess.notify("data", "success", f"New run on {file.name}: {len(text):,} characters, "
+    sess.notify("data", "success", f"New run on {name}: {len(text):,} characters, "
                                    f"{sess.trainer.vocab.size} distinct.")
 
 
@@ -37,14 +39,16 @@ def upload_checkpoint(ss: State) -> None:
     file = ss.get("checkpoint_upload")
     if file is None or _seen(ss, file):
         return
+    name = md_escape(file.name)
     try:
         trainer = load_trainer(file.getvalue())   # checked here first: a refused file never reaches a worker
+        check_drawable(trainer)  # loads, but the page could not show it: refused like a damaged file
         restore(ss, trainer, f"💾 {file.name}")
     except ValueError as err:
-        _file_error(ss, "checkpoint_upload", file, f"Could not load {file.name}: {err}")
+        _file_error(ss, "checkpoint_upload", file, f"Could not load {name}: {md_escape(err)}")
         return
     session_of(ss).notify("checkpoint", "success",
-                          f"Restored {file.name}: iteration {trainer.iteration:,}, smooth loss {trainer.smooth_loss:.2f}.")
+                          f"Restored {name}: iteration {trainer.iteration:,}, smooth loss {trainer.smooth_loss:.2f}.")
 
 
 def _file_error(ss: State, key: str, file, message: str) -> None:

@@ -21,9 +21,10 @@ import ray
 
 from rnn_core import DivergenceError, TrainConfig, Trainer
 from rnn_core.checkpoint import load_trainer, to_bytes
-from rnn_core.runstore import Autosaver, RunStore
+from rnn_core.runstore import Autosaver, RunStore, RunStoreFull
 
 from .cluster import pin_blas
+from .health import why_not_drawable
 from .worker_views import snapshot
 
 MAX_CHUNK = 10_000  # iterations per step call: bounds one tick's rows at 160 KB
@@ -44,7 +45,8 @@ class Tick:
     error: str | None = None                      # the divergence message, if training stopped on one
     needs_reset: bool = False
     validation: list = field(default_factory=list)  # [(iteration, held-out nats/char)] measured this chunk
-    save_error: str | None = None                 # an autosave that failed (disk full...): training goes on
+    save_error: tuple | None = None               # (kind, reason) of an autosave refused or failed: training goes on
+    broken: str | None = None                     # why the run cannot be drawn: never saved again
 
     @property
     def resync(self) -> bool:
@@ -72,6 +74,7 @@ class RunWorker:
         self.cache: dict = {}
         self.validation: dict = {"its": [], "loss": []}   # held-out loss, measured as training goes
         self.saved_iteration: int | None = None
+        self.broken: str | None = None    # why the page cannot draw this run: then it is never saved again
         self.startup_error: ValueError | None = None
         try:
             if "text" in source:
@@ -103,6 +106,7 @@ class RunWorker:
             "config": asdict(tr.config), "chars": "".join(tr.vocab.chars), "history": tr.history.state(),
             "samples": list(tr.samples), "saved_iteration": self.saved_iteration, "where": self.where(),
             "n_train": int(len(tr.data)), "validation": {k: list(v) for k, v in self.validation.items()},
+            "broken": self.broken,
         }
 
     def where(self) -> dict:
@@ -139,7 +143,7 @@ class RunWorker:
         if autosave and error is None and self.autosaver.due():
             saved, save_error = self.autosave()
         return Tick(first, losses, smooths, tr.iteration, tr.smooth_loss, tr.last_step_seconds,
-                    new_samples, saved, error, needs_reset, self._validate(), save_error)
+                    new_samples, saved, error, needs_reset, self._validate(), save_error, self.broken)
 
     def _validate(self) -> list:
         """Measure the held-out loss when due (a few ms every few hundred iterations); new points."""
@@ -177,14 +181,25 @@ class RunWorker:
     def checkpoint(self, compress: bool = True) -> bytes:
         return to_bytes(self._ok(), compress=compress)
 
+    def mark_broken(self, why: str) -> None:
+        """The page could not draw this run: keep its last good file (and the link to it) as it is."""
+        self.broken = self.broken or str(why)
+
     def save(self, meta: dict | None = None) -> int | None:
         """Write the run to the run store now; returns the iteration saved (None: a run at iteration 0,
-        which is not saved, as the page never saved one: its settings rebuild it)."""
+        which is not saved, as the page never saved one: its settings rebuild it).
+
+        A run the page cannot draw (ui/session/health.py, checked here, next to the weights, before every
+        save; or marked by the page) is never written: UndrawableRun, and its last good file stays.
+        """
         tr = self._ok()
         if meta is not None:
             self.meta = meta
         if tr.iteration == 0:
             return None
+        self.broken = self.broken or why_not_drawable(tr)  # sticky: training cannot mend it
+        if self.broken:
+            raise UndrawableRun(self.broken)
         self.store.save(self.run_id, tr, meta=self.meta)
         self.meta = None  # saved: later saves keep what the sidecar holds
         self.autosaver.saved()
@@ -192,14 +207,24 @@ class RunWorker:
         return tr.iteration
 
     def autosave(self, meta: dict | None = None) -> tuple:
-        """save(), but a failed write (disk full, read-only or full folder) is reported, not raised:
-        (iteration saved or None, error or None). The timer restarts either way, so a full disk is not
-        hammered on every chunk."""
+        """save(), but a refused or failed write is reported, not raised: (iteration saved or None, None or
+        (kind, reason)) with kind "broken" (the run cannot be drawn), "full" (the shared folder is at its
+        quota) or "io" (disk full, read-only folder...). The timer restarts either way, so a full disk is
+        not hammered on every chunk."""
         try:
             return self.save(meta), None
+        except UndrawableRun as err:
+            return None, ("broken", str(err))
+        except RunStoreFull as err:
+            self.autosaver.saved()
+            return None, ("full", str(err))
         except (OSError, ValueError) as err:
             self.autosaver.saved()
-            return None, getattr(err, "strerror", None) or str(err)
+            return None, ("io", getattr(err, "strerror", None) or str(err))
+
+
+class UndrawableRun(ValueError):
+    """The worker will not save a run the page cannot draw."""
 
 
 def remote_worker(**options):
@@ -208,4 +233,4 @@ def remote_worker(**options):
     return ray.remote(RunWorker).options(scheduling_strategy="SPREAD", max_restarts=0, **options)
 
 
-__all__ = ["MAX_CHUNK", "RunWorker", "Tick", "remote_worker"]
+__all__ = ["MAX_CHUNK", "RunWorker", "Tick", "UndrawableRun", "remote_worker"]
