@@ -9,9 +9,11 @@ import pytest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer, limits
 from rnn_core.checkpoint import to_bytes
+from ui.session.workers import MAX_CHUNK
 from ui.session import compare, state, training, uploads, using
-from ui.session.session import Run, session_of
-from tests.helpers_app import unescape
+from ui.session.session import session_of
+from tests.helpers_app import in_worker, unescape
+from tests.helpers_workers import wait_until
 
 HELLO = read_corpus("hello world")
 
@@ -32,8 +34,22 @@ class FakeUpload:
         return self.data
 
 
+@pytest.fixture(autouse=True)
+def _pool(pool):
+    """Every session of this file trains in the test's own worker pool (tests/conftest.py)."""
+    global POOL
+    POOL = pool
+    yield
+
+
+def new_ss(**widgets) -> dict:
+    ss = dict(widgets)
+    session_of(ss, POOL)
+    return ss
+
+
 def small_session(**widgets) -> dict:
-    ss = {"corpus": "hello world", "hidden_size": 8, "seq_length": 10, **widgets}
+    ss = new_ss(**{"corpus": "hello world", "hidden_size": 8, "seq_length": 10, **widgets})
     state.init_state(ss)
     return ss
 
@@ -52,25 +68,24 @@ def test_init_state_builds_one_active_run_from_widgets():
 
 
 def test_init_state_with_bad_widget_values_falls_back_to_defaults():
-    ss = {"corpus": "hello world", "seq_length": 150}  # longer than the 96-char text
+    ss = new_ss(corpus="hello world", seq_length=150)  # longer than the 96-char text
     state.init_state(ss)
     assert session_of(ss).trainer.config == TrainConfig() and ss["seq_length"] == 25
 
 
 def test_train_steps_every_run_in_lock_step_and_records_timing():
     ss = small_session()
-    extra = Run(Trainer(HELLO, TrainConfig(hidden_size=4, seq_length=10)), "hello world")
-    session_of(ss).runs.append(extra)
+    state.add_run(ss, TrainConfig(hidden_size=4, seq_length=10))
     out = session_of(ss).train(37)
     assert out.iters == 37 and out.error is None and out.seconds > 0
     assert [r.trainer.iteration for r in session_of(ss).runs] == [37, 37]
-    assert session_of(ss).last_train["iters"] == 37 and session_of(ss).train_rate > 0
+    assert [in_worker(r.trainer).iteration for r in session_of(ss).runs] == [37, 37]
+    assert session_of(ss).last_train["iters"] == 37 and session_of(ss).group.speed() > 0
 
 
 def test_train_caps_a_click_and_reports_progress_in_chunks():
     ss = small_session()
     seen = []
-    session_of(ss).train_rate = 4000.0  # -> chunks of 1000 at PROGRESS_CHUNK_S = 0.25
     session_of(ss).train(limits.MAX_ITERS_PER_CLICK + 5, on_progress=lambda done, total: seen.append((done, total)))
     assert session_of(ss).trainer.iteration == limits.MAX_ITERS_PER_CLICK
     assert len(seen) >= 2 and seen[-1] == (limits.MAX_ITERS_PER_CLICK, limits.MAX_ITERS_PER_CLICK)
@@ -78,40 +93,41 @@ def test_train_caps_a_click_and_reports_progress_in_chunks():
 
 
 def test_train_click_uses_progress_only_for_long_clicks():
-    ss = small_session(n_iters=50)
+    ss = small_session(n_iters=training.PROGRESS_MIN_ITERS)
     calls = []
+    training.train_click(ss, lambda d, t: calls.append(d))   # no speed measured yet: a long click by its size
+    assert session_of(ss).trainer.iteration == training.PROGRESS_MIN_ITERS and calls[-1] == training.PROGRESS_MIN_ITERS
+    rate, calls = session_of(ss).group.speed(), []
+    ss["n_iters"] = 50                                          # well under a second at the measured speed
+    assert 50 / rate < training.PROGRESS_MIN_SECONDS
     training.train_click(ss, lambda d, t: calls.append(d))
-    assert session_of(ss).trainer.iteration == 50 and calls == []
-    ss["n_iters"] = training.PROGRESS_MIN_ITERS
-    training.train_click(ss, lambda d, t: calls.append(d))
-    assert session_of(ss).trainer.iteration == 50 + training.PROGRESS_MIN_ITERS and calls[-1] == training.PROGRESS_MIN_ITERS
+    assert session_of(ss).trainer.iteration == 50 + training.PROGRESS_MIN_ITERS and calls == []
 
 
 def test_divergence_pauses_keeps_run_and_sets_error():
     ss = small_session(optimizer="sgd", learning_rate=100.0, clip=0.0, hidden_size=16)
-    session_of(ss).runs = []
-    state.init_state(ss)
-    tr = session_of(ss).trainer
-    session_of(ss).playing = True
-    out = training.tick(ss)
-    assert out.error and "diverged" in out.error
-    assert session_of(ss).playing is False and session_of(ss).runs[0].error == out.error
-    assert np.isfinite(tr.model.flat).all() and tr.iteration == out.iters
+    sess = session_of(ss)
+    tr = sess.trainer
+    state.set_playing(ss, True)
+    assert wait_until(lambda: not sess.group.playing)          # the worker stops Play by itself
+    assert sess.play_ended() and sess.playing is False and not sess.play_on
+    assert "diverged" in sess.runs[0].error and "diverged" in sess.group.error
+    model = in_worker(tr)
+    assert np.isfinite(model.model.flat).all() and model.iteration == tr.iteration
     state.reset(ss)
     assert session_of(ss).runs[0].error is None and session_of(ss).trainer.iteration == 0
 
 
-def test_play_batch_aims_at_a_share_of_the_interval_whatever_n_iters():
-    ss = small_session(n_iters=10_000)
-    assert training.play_batch(session_of(ss)) == 20  # no measurement yet: a small first tick
-    session_of(ss).train_rate = 1000.0
-    assert training.play_batch(session_of(ss), interval=0.5) == int(1000 * training.PLAY_BUDGET * 0.5)
-    ss["n_iters"] = 30  # the Train button's setting; Play is sized by time only
-    assert training.play_batch(session_of(ss), interval=0.5) == int(1000 * training.PLAY_BUDGET * 0.5)
-    session_of(ss).train_rate = 1e9
-    assert training.play_batch(session_of(ss)) == limits.MAX_ITERS_PER_CLICK
-    session_of(ss).train_rate = 0.1
-    assert training.play_batch(session_of(ss)) == 1
+def test_play_chunks_are_sized_by_time_whatever_n_iters():
+    ss = small_session(n_iters=30)  # the Train button's setting; Play is sized by the measured speed only
+    sess = session_of(ss)
+    assert sess.group.chunk_size == 1   # no measurement yet: the first chunk is one iteration
+    state.set_playing(ss, True)
+    assert wait_until(lambda: sess.group.chunks >= 8)
+    state.set_playing(ss, False)
+    k, rate = sess.group.chunk_size, sess.group.speed()
+    # H=8 trains thousands of it/s: a tenth of a second of it is far more than the 30 in the box
+    assert 30 < k <= MAX_CHUNK and rate > 0 and sess.trainer.iteration > 8 * 30
 
 
 def test_play_and_pause_are_idempotent():
@@ -132,9 +148,10 @@ def test_live_settings_apply_to_the_running_model():
     state.apply_live_settings(ss)
     assert session_of(ss).trainer is tr and tr.iteration == 5
     assert (tr.config.learning_rate, tr.config.optimizer, tr.config.clip) == (0.02, "adam", None)
+    assert in_worker(tr).config == tr.config                  # changed in the worker, not only in the mirror
     ss["clip"] = 2.5
     state.apply_live_settings(ss)
-    assert tr.config.clip == 2.5
+    assert tr.config.clip == 2.5 and in_worker(tr).config.clip == 2.5
 
 
 def test_bad_live_setting_is_refused_with_a_notice_and_widgets_restored():
@@ -143,6 +160,7 @@ def test_bad_live_setting_is_refused_with_a_notice_and_widgets_restored():
     ss["learning_rate"] = float("nan")
     state.apply_live_settings(ss)
     assert tr.config.learning_rate == 0.1 and ss["learning_rate"] == 0.1
+    assert in_worker(tr).config.learning_rate == 0.1
     [(kind, msg)] = session_of(ss).take_notices("settings")
     assert kind == "error" and "learning rate" in msg
 
@@ -157,7 +175,7 @@ def test_pending_changes_and_reset_applies_them():
     assert session_of(ss).trainer is tr and tr.iteration == 5  # nothing wiped
     state.reset(ss)
     new = session_of(ss).trainer
-    assert new is not tr and new.iteration == 0 and new.model.H == 12 and new.config.seed == 3
+    assert new is not tr and new.iteration == 0 and in_worker(new).model.H == 12 and new.config.seed == 3
     assert state.pending_changes(ss) == [] and session_of(ss).runs[0].source == "hello world"
 
 
@@ -204,12 +222,12 @@ def test_upload_text_once_per_file():
 def test_bad_upload_leaves_everything_as_it_was(data):
     ss = small_session()
     session_of(ss).train(4)
-    tr, params = session_of(ss).trainer, session_of(ss).trainer.model.flat.copy()
+    tr, params = session_of(ss).trainer, in_worker(session_of(ss).trainer).model.flat.copy()
     sess = session_of(ss)
     before = ({k: ss[k] for k in ("corpus", "probe_text")}, sess.custom_text, sess.active, list(sess.runs))
     ss["upload"] = FakeUpload("bad.txt", data, file_id="b1")
     uploads.upload_text(ss)
-    assert session_of(ss).trainer is tr and tr.iteration == 4 and np.array_equal(tr.model.flat, params)
+    assert session_of(ss).trainer is tr and tr.iteration == 4 and np.array_equal(in_worker(tr).model.flat, params)
     assert ({k: ss[k] for k in before[0]}, sess.custom_text, sess.active, list(sess.runs)) == before
     assert unescape(uploads.file_error(ss, "upload")).startswith("Could not use bad.txt")
     ss["upload"] = FakeUpload("other.txt", b"x", file_id="b2")  # another file: that old reason is gone
@@ -224,7 +242,7 @@ def test_checkpoint_upload_restores_run_and_syncs_widgets():
     ss["checkpoint_upload"] = FakeUpload("fox.npz", to_bytes(other), file_id="c1")
     uploads.upload_checkpoint(ss)
     tr = session_of(ss).trainer
-    assert tr.iteration == 11 and np.array_equal(tr.model.flat, other.model.flat)
+    assert tr.iteration == 11 and np.array_equal(in_worker(tr).model.flat, other.model.flat)
     assert (ss["hidden_size"], ss["seq_length"], ss["seed"], ss["optimizer"], ss["learning_rate"], ss["clip"]) == \
            (6, 7, 9, "adam", 0.01, 0.0)
     assert state.pending_changes(ss) == [] and ss["corpus"] == "💾 fox.npz"
@@ -277,7 +295,7 @@ def test_checkpoint_filename_is_safe():
 
 
 def test_notices_are_shown_once():
-    ss = {}
+    ss = new_ss()
     session_of(ss).notify("data", "error", "x")
     session_of(ss).notify("data", "info", "y")
     assert session_of(ss).take_notices("data") == [("error", "x"), ("info", "y")]
@@ -326,5 +344,9 @@ def test_add_run_trains_in_lock_step_and_is_capped():
 def test_restore_can_keep_a_known_run_id():
     ss = small_session()
     other = Trainer(HELLO, TrainConfig(hidden_size=5, seq_length=10))
-    state.restore(ss, other, "💾 store", run_id="abc123")
-    assert session_of(ss).runs[0].run_id == "abc123" and session_of(ss).trainer is other and ss["hidden_size"] == 5
+    other.step(3)
+    POOL.store.save("abc123abc123", other)                  # a known run comes back from the run store
+    state.restore(ss, other, "💾 store", run_id="abc123abc123")
+    tr = session_of(ss).trainer
+    assert session_of(ss).runs[0].run_id == "abc123abc123" and tr.iteration == 3 and ss["hidden_size"] == 5
+    assert np.array_equal(in_worker(tr).model.flat, other.model.flat)

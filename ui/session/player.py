@@ -126,6 +126,11 @@ class Group:
         t = self._thread
         return t is not None and t.is_alive()
 
+    @property
+    def chunk_size(self) -> int:
+        """Iterations each run trains per chunk of Play, sized from the measured speed (1 before any)."""
+        return self._k
+
     def speed(self) -> float:
         """Iterations per second per run, by the wall clock over the last few seconds of training."""
         with self._lock:

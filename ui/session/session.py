@@ -268,6 +268,8 @@ class Session:
                 seen = done
                 on_progress(done, n)
             time.sleep(PROGRESS_POLL_S)
+        if on_progress is not None and self.group.progress[0] != seen:
+            on_progress(self.group.progress[0], n)   # the last report: the bar ends full
         out.seconds = time.perf_counter() - t0
         out.iters = lead_iteration(self.runs) - start
         errors = [r.error for r in self.runs if r.error]
