@@ -217,10 +217,12 @@ def test_divergence_shows_error_pauses_and_keeps_the_run(at):
     at.run()
     at.button(key="play").click()
     at.run()
+    sess = session_of(at.session_state)
+    assert wait_until(lambda: not sess.group.playing)   # the worker diverged and ended Play by itself
     at.run()
     assert not at.exception
     assert "diverged" in messages(at.error) and "Hint" in messages(at.error)
-    assert not session_of(at.session_state).playing
+    assert not sess.playing and at.button(key="play").label == "Play"
     at.run()
     assert "diverged" in messages(at.error)  # stays until the run trains again
     tr = trainer(at)

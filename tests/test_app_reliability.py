@@ -16,13 +16,14 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rnn_core import DivergenceError, limits
+from rnn_core import limits
 from rnn_core.checkpoint import to_bytes
 from ui.session.session import session_of
 from tests.helpers_app import in_worker, messages, session, small, train
 from tests.helpers_app import trainer as tr  # `trainer` names the run under test in these tests
 from tests.helpers_files import npz, rewritten, zip_bytes
 from tests.helpers_reliability import assert_same, small_trainer, snapshot
+from tests.helpers_workers import wait_until
 
 pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
 
@@ -203,7 +204,8 @@ def test_largest_learning_rate_without_clipping_diverges_with_a_reset_hint(at):
     trainer = tr(at)
     at.button(key="play").click()
     at.run()
-    at.run()  # Play ticks until the divergence pauses it
+    assert wait_until(lambda: not session_of(at.session_state).group.playing)  # the worker diverges, Play ends
+    at.run()
     assert not at.exception and not session_of(at.session_state).playing
     shown = messages(at.error)
     assert "diverged" in shown and "press **Reset**" in shown and "Play was paused" in shown
@@ -218,19 +220,17 @@ def test_largest_learning_rate_without_clipping_diverges_with_a_reset_hint(at):
 
 
 def test_an_overflowing_update_asks_for_a_lower_learning_rate_and_the_run_goes_on(at):
-    trainer, before = tr(at), snapshot(tr(at))
-    real_step = trainer.step
-
-    def overflow(n=1):  # the engine's other kind of divergence: the kept model is healthy
-        raise DivergenceError("Training diverged at iteration 6: the update would make the parameters "
-                              "non-finite. Lower the learning rate or turn gradient clipping on.")
-    trainer.step = overflow
+    trainer = tr(at)
+    # The engine's other kind of divergence, for real in the worker: an update so large that the parameters
+    # would overflow (a rate beyond the sidebar's range, so set on the run itself); the kept model is healthy.
+    trainer.apply_live(optimizer="sgd", learning_rate=1e308)
+    before = snapshot(trainer)
     at.button(key="train").click()
     at.run()
     shown = messages(at.error)
     assert "diverged" in shown and "lower the learning rate" in shown and "press **Reset**" not in shown
     untouched(at, before, trainer)
-    trainer.step = real_step  # lower rate, train on: the same run continues and the message goes
+    trainer.apply_live(learning_rate=0.1)  # lower rate, train on: the same run continues and the message goes
     at.button(key="train").click()
     at.run()
     assert not at.exception and not at.error and tr(at) is trainer and trainer.iteration == 10

@@ -6,6 +6,7 @@ same link opened after a server restart, does.
 """
 from __future__ import annotations
 
+import time
 
 import numpy as np
 import pytest
@@ -13,9 +14,10 @@ from streamlit.testing.v1 import AppTest
 
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer
-from rnn_core.runstore import Autosaver, RunStore
+from rnn_core.runstore import RunStore
 from tests.helpers_app import click, in_worker, messages, session, small, train, trainer
 from tests.helpers_reliability import assert_same, snapshot
+from tests.helpers_workers import wait_until
 from ui.session import runs, share, state
 from ui.session.session import session_of
 
@@ -67,7 +69,8 @@ def test_reload_restores_the_run_bit_for_bit_and_it_trains_on_identically(store)
     a.number_input(key="learning_rate").set_value(0.01)
     a.run()
     train(a, 120)  # past iteration 100: a recorded sample, too
-    before = snapshot(trainer(a))
+    replay = in_worker(trainer(a))   # a local copy of A's run, to replay what B should do next
+    before = snapshot(replay)
     b = session(dict(a.query_params))  # the same URL in a new session (a reload, a server restart)
     tr = trainer(b)
     assert_same(snapshot(tr), before)
@@ -79,8 +82,8 @@ def test_reload_restores_the_run_bit_for_bit_and_it_trains_on_identically(store)
     assert "Reopened saved run" in messages(b.success)
     assert {m.label: m.value for m in b.metric}["Iteration"] == "120"
     train(b, 9)  # goes on exactly as the original would have
-    trainer(a).step(9)
-    assert_same(snapshot(tr), snapshot(trainer(a)))
+    replay.step(9)
+    assert_same(snapshot(tr), snapshot(replay))
     assert store.info(run_id(b)).iteration == 129
 
 
@@ -195,7 +198,7 @@ def test_another_workspace_cannot_list_open_or_delete_my_runs(store):
     c = session({"run": rid})  # my run's id without my ws: refused like a missing run
     assert "no saved run" in messages(c.warning) and trainer(c).iteration == 0
     other = {}  # the actions themselves refuse too (no button needed)
-    session_of(other).ws = session_of(c.session_state).ws
+    session_of(other, session_of(c.session_state).pool).ws = session_of(c.session_state).ws
     state.init_state(other)
     assert runs.open_run(other, rid) is False and session_of(other).trainer.iteration == 0
     assert runs.delete_run(other, rid) is False and store.exists(rid)
@@ -229,7 +232,7 @@ def test_sidebar_opens_and_deletes_with_confirmation(store):
     assert f"Deleted saved run {second}" in messages(at.success)
     assert at.button(key=f"delete_run_{first}").disabled  # the open run cannot be deleted...
     mine = {}  # ...and the action refuses it too
-    session_of(mine).ws = session_of(at.session_state).ws
+    session_of(mine, session_of(at.session_state).pool).ws = session_of(at.session_state).ws
     state.init_state(mine)
     state.restore(mine, store.load(first), "prose", run_id=first)
     assert runs.delete_run(mine, first) is False and store.exists(first)
@@ -265,31 +268,23 @@ def test_a_workspace_keeps_its_newest_runs(store, monkeypatch):
 
 
 # ---- autosave ------------------------------------------------------------------------------
-class FakeClock:
-    def __init__(self):
-        self.t = 1000.0
-
-    def __call__(self):
-        return self.t
-
-
 def test_play_saves_at_most_every_few_seconds_and_on_pause(store):
     at = session()
     small(at)
-    clock = FakeClock()
-    session_of(at.session_state).autosaver = Autosaver(runs.AUTOSAVE_S, clock=clock)
-    click(at, "play")  # the first tick of a new run saves at once
-    rid = run_id(at)
-    first = store.info(rid).iteration
-    assert first == trainer(at).iteration > 0
-    at.run()  # another tick, no time passed on the fake clock
-    assert trainer(at).iteration > first and store.info(rid).iteration == first
-    clock.t += runs.AUTOSAVE_S
-    at.run()
-    assert store.info(rid).iteration == trainer(at).iteration
-    at.run()
-    click(at, "play")  # Pause is a click: saved at once
-    assert store.info(rid).iteration == trainer(at).iteration
+    click(at, "play")
+    sess, rid = session_of(at.session_state), run_id(at)
+    assert wait_until(lambda: store.exists(rid))   # the worker saves a new run on its first chunk of Play
+    saved = []                                     # each iteration the file held, in order
+    end = time.monotonic() + 2.5 * runs.AUTOSAVE_S
+    while time.monotonic() < end:
+        it = store.info(rid).iteration
+        if not saved or saved[-1] != it:
+            saved.append(it)
+        time.sleep(0.05)
+    assert sess.group.read()[0].iteration > saved[-1]   # it trained on well past its last save...
+    assert 2 <= len(saved) <= 4                        # ...saved about every AUTOSAVE_S, not on every chunk
+    click(at, "play")                                  # Pause: saved at once
+    assert not sess.playing and store.info(rid).iteration == trainer(at).iteration > saved[-1]
 
 
 def test_play_is_sized_by_time_not_by_n_iters(store):
@@ -297,9 +292,11 @@ def test_play_is_sized_by_time_not_by_n_iters(store):
     small(at)
     at.number_input(key="n_iters").set_value(1)
     at.run()
-    session_of(at.session_state).train_rate = 2000.0  # as measured
     click(at, "play")
-    assert trainer(at).iteration == int(2000 * 0.4 * 0.5)
+    group = session_of(at.session_state).group
+    assert wait_until(lambda: group.chunks >= 6)
+    click(at, "play")
+    assert group.chunk_size > 1 and trainer(at).iteration > 2 * group.chunks   # chunks grew with the speed
 
 
 def test_a_failed_save_warns_and_training_goes_on(store, tmp_path, monkeypatch):
@@ -313,9 +310,9 @@ def test_a_failed_save_warns_and_training_goes_on(store, tmp_path, monkeypatch):
     assert trainer(at).iteration == 5 and "run" not in at.query_params
     train(at, 5)
     assert trainer(at).iteration == 10
-    monkeypatch.setenv("CHAR_RNN_RUNS_DIR", str(store.root))  # the disk is back
+    blocker.unlink()  # the disk is back: the same folder can be made and written now
     train(at, 1)
-    assert "Could not save" not in messages(at.warning) and store.info(run_id(at)).iteration == 11
+    assert "Could not save" not in messages(at.warning) and RunStore(blocker / "runs").info(run_id(at)).iteration == 11
 
 
 # ---- pure helpers --------------------------------------------------------------------------
