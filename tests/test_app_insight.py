@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from rnn_core import analysis as A
 from rnn_core import char_label
-from tests.helpers_app import ok, session, train, trainer
+from tests.helpers_app import in_worker, ok, session, train, trainer
 from ui.session.session import session_of
 from ui.session.widgets import HOLD_OUT_FRACTION
 from ui.panels.look_inside import VIEWS  # the registry: the single list of views
@@ -163,7 +163,7 @@ def test_surprise_strip_shows_each_loss_and_the_top_guesses(at):
 # --- baselines and held-out loss on the loss chart ------------------------------------------------
 
 def test_loss_chart_draws_the_counting_baselines(at):
-    t = trainer(at)
+    t = in_worker(trainer(at))   # the run's data, read back from its worker
     lines = {d["name"]: d for d in charts(at)["loss_chart"]["data"]}
     want = A.ngram_entropies(t.data, t.vocab.size)
     assert set(want) == {"unigram", "bigram", "trigram"}
@@ -183,26 +183,30 @@ def test_hold_out_adds_a_held_out_series_measured_every_k_iterations(at):
     assert "validation hold-out **off → on**" in " ".join(str(w.value) for w in at.warning)
     at.button(key="reset").click()
     ok(at)
-    t = trainer(at)
+    t = in_worker(trainer(at))   # a local copy that replays the worker's run, to compute what the page should show
     assert t.config.val_fraction == HOLD_OUT_FRACTION
     assert t.val_data.size == int(len(t.text) * HOLD_OUT_FRACTION) and len(t.data) + t.val_data.size == len(t.text)
     chars, every = validation_plan(t)
     assert chars == t.val_data.size - 1 and every == 200  # the whole held-out part of the prose is short
-    expected = []
-    for n in (every + 20, every // 2, every):  # the middle one is not due yet
+    for n in (every + 20, every // 2, every):
         train(at, n)
-        if not expected or t.iteration - expected[-1][0] >= every:
-            expected.append((t.iteration, A.validation_loss(t.model, t.val_data, t.config.seq_length,
-                                                            max_chars=chars)))
+    # The worker measures at the end of a chunk of training, as soon as `every` iterations have passed since
+    # its last point (the first chunk gives the first point), so the points are where its chunks ended.
     held = {d["name"]: d for d in charts(at)["loss_chart"]["data"]}["held-out"]
-    assert list(values(held, "x").astype(int)) == [it for it, _ in expected] == [220, 520]
-    assert np.allclose(values(held, "y"), [v * t.config.seq_length for _, v in expected], rtol=1e-6)
+    its = [int(i) for i in values(held, "x")]
+    assert 2 <= len(its) and its[0] < every and all(b - a >= every for a, b in zip(its, its[1:]))
+    assert trainer(at).iteration - its[-1] < every                   # nothing due was left out
+    expected = []
+    for it in its:                                                    # replay the run up to each point
+        t.step(it - t.iteration)
+        expected.append(A.validation_loss(t.model, t.val_data, t.config.seq_length, max_chars=chars))
+    assert np.allclose(values(held, "y"), [v * t.config.seq_length for v in expected], rtol=1e-6)
     ok(at)  # a rerun without training measures nothing new
-    assert len(session_of(at.session_state).validation[session_of(at.session_state).active_run.run_id]["its"]) == 2
+    assert session_of(at.session_state).validation[session_of(at.session_state).active_run.run_id]["its"] == its
     at.checkbox(key="hold_out").set_value(False)
     at.button(key="reset").click()
     ok(at)
-    assert trainer(at).val_data.size == 0 and "held-out" not in {d["name"] for d in charts(at)["loss_chart"]["data"]}
+    assert in_worker(trainer(at)).val_data.size == 0 and "held-out" not in {d["name"] for d in charts(at)["loss_chart"]["data"]}
     assert session_of(at.session_state).validation == {}  # the old run's series is forgotten
 
 
@@ -223,7 +227,7 @@ def test_validation_plan_keeps_the_cost_a_small_share_of_training():
 def test_gradient_flow_shows_one_bar_per_step_and_the_clipped_share(at):
     train(at, 50)
     show(at, "Gradient flow")
-    t = trainer(at)
+    t = in_worker(trainer(at))
     g = A.gradient_flow(t)
     spec = charts(at)
     bars = spec["grad_flow"]["data"][0]
@@ -234,7 +238,7 @@ def test_gradient_flow_shows_one_bar_per_step_and_the_clipped_share(at):
     assert clip["x"] == list(g.clipped_share)
     assert np.allclose(values(clip, "y"), [100 * s for s in g.clipped_share.values()], atol=1e-4)
     assert metrics(at)["Window loss"] == f"{g.loss:.2f} nats"
-    assert t.iteration == 50  # looking changes nothing
+    assert trainer(at).iteration == 50 and in_worker(trainer(at)).iteration == 50  # looking changes nothing
 
 
 # --- microscope -----------------------------------------------------------------------------------
@@ -244,7 +248,7 @@ def test_microscope_shows_p_target_before_and_after_one_step(at):
     show(at, "Microscope: one step")
     at.slider(key="micro_pos").set_value(3)
     ok(at)
-    t = trainer(at)
+    t = in_worker(trainer(at))
     params = t.model.flat.copy()
     m = A.microscope(t, 3)
     shown = metrics(at)
@@ -259,7 +263,7 @@ def test_microscope_shows_p_target_before_and_after_one_step(at):
     ok(at)
     m2 = A.microscope(t, 3, update="trainer")
     assert metrics(at)["p(target) after one step"] == f"{m2['p_after']:.4f}"
-    assert np.array_equal(t.model.flat, params) and t.iteration == 40
+    assert np.array_equal(in_worker(trainer(at)).model.flat, params) and trainer(at).iteration == 40
 
 
 def test_microscope_position_is_clamped_after_a_shorter_window(at):

@@ -86,6 +86,8 @@ def test_train_n_in_lock_step_with_three_cells(pool):
     while g.playing:
         seen.append(g.progress)
     g.join()
+    assert [m.saved_iteration for m in g.read()] == [None] * 3      # Train N leaves saving to the page...
+    g.save()                                                      # ...which asks once it has drawn the runs
     assert g.error is None and g.progress == (600, 600)
     assert g.chunks >= 2 and all(d <= t == 600 for d, t in seen)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -98,7 +100,7 @@ def test_train_n_in_lock_step_with_three_cells(pool):
         np.testing.assert_array_equal(w["history"]["history_loss"], m.history.loss)
         np.testing.assert_array_equal(w["history"]["history_smooth"], m.history.smooth)
         assert m.samples == w["samples"] and [s[0] for s in m.samples] == [100, 300, 500]
-        assert m.saved_iteration == 600                           # saved when the training ended
+        assert m.saved_iteration == 600
     assert RunStore(pool.store.root).info(mirrors[1].run_id).iteration == 600
     assert g.speed() > 0
 

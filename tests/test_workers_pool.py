@@ -93,8 +93,9 @@ def test_a_killed_worker_is_restored_from_its_last_save_and_the_loss_is_reported
     try:
         run = pool.create(text=PROSE, config=SMALL, owner="a")
         g = Group(pool, [run], owner="a")
-        g.train(50)                                               # saved at 50 when it ends
+        g.train(50)
         g.join()
+        g.save()                                                  # as the page does once it has drawn it
         old_pid = g.read()[0].where["pid"]
         g.play()
         assert wait_until(lambda: g.read()[0].iteration > 150)

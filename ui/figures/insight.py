@@ -29,12 +29,13 @@ _SAMPLE_BOX = ("font-family:monospace;white-space:pre-wrap;word-break:break-all;
 
 # --- neuron explorer ------------------------------------------------------------------------------
 
-def neuron_strip_html(text: str, hidden: np.ndarray, unit: int, *, scale: float = 1.0) -> str:
+def neuron_strip_html(text: str, hidden: np.ndarray, unit: int, *, scale: float = 1.0, name: int | None = None) -> str:
     """The text with each character's background colored by one unit's activation after reading it.
 
     hidden (T, H): red for positive, blue for negative, white for 0, on a fixed [-scale, scale]
     range: 1 for hidden vectors (tanh, LSTM h), so strips of different units and iterations
     compare directly; pass a larger scale for an unbounded array such as the LSTM cell state.
+    `name`: the unit's number in the model when `hidden` holds only some of its units (the worker sends one).
     """
     hidden = np.asarray(hidden, dtype=float)
     if hidden.ndim != 2 or hidden.shape[0] != len(text):
@@ -42,7 +43,8 @@ def neuron_strip_html(text: str, hidden: np.ndarray, unit: int, *, scale: float 
     if not isinstance(unit, (int, np.integer)) or not 0 <= unit < hidden.shape[1]:
         raise ValueError(f"Pick a hidden unit from 0 to {hidden.shape[1] - 1}, not {unit!r}.")
     values = hidden[:, int(unit)]
-    titles = [f"{char_label(ch)} → unit {unit} = {v:+.3f}" for ch, v in zip(text, values)]
+    shown = unit if name is None else name
+    titles = [f"{char_label(ch)} → unit {shown} = {v:+.3f}" for ch, v in zip(text, values)]
     scale = float(scale) if scale > 0 else 1.0
     return char_strip_html(text, values, vmin=-scale, vmax=scale, cmap="diverging", titles=titles)
 

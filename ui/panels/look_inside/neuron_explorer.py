@@ -64,7 +64,7 @@ def render_neuron_explorer(trainer, ss, pin, snap: dict) -> None:
                         help="Also set by clicking a bar of the ranking.")
         unit = int(snap["unit"])
         st.markdown(f"**Unit {unit}** after reading each character (red +1, white 0, blue −1; hover for values)")
-        st.html(neuron_strip_html(text, np.asarray(snap["activation"])[:, None], 0))   # (T, 1): that unit only
+        st.html(neuron_strip_html(text, np.asarray(snap["activation"])[:, None], 0, name=unit))   # (T, 1): that unit only
         tracks = " · ".join(f"{name} {r:+.2f}" for name, r in zip(snap["names"], snap["r_unit"]))
         st.caption(f"Correlation of unit {unit} with each feature on this text: {tracks}.")
         cell = trainer.config.cell
@@ -74,6 +74,6 @@ def render_neuron_explorer(trainer, ss, pin, snap: dict) -> None:
             values = np.asarray(snap["unbounded"][key], dtype=np.float64)  # (T,) of that unit
             scale = float(np.max(np.abs(values))) or 1.0
             st.markdown(f"**{cell.upper()} {view.label} of unit {unit}** (unbounded; colours scaled to ±{scale:.2f})")
-            st.html(neuron_strip_html(text, values[:, None], 0, scale=scale))
+            st.html(neuron_strip_html(text, values[:, None], 0, scale=scale, name=unit))
             st.caption(f"The {view.label}: {view.meaning}. Unbounded, it can count or hold a value across many "
                        "characters, while h above is what the cell lets out at each step.")
