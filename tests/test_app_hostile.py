@@ -22,12 +22,14 @@ from streamlit.testing.v1 import AppTest
 from rnn_core import limits
 from rnn_core.checkpoint import to_arrays, to_bytes
 from rnn_core.runstore import SIDECAR_FORMAT, RunStore
-from tests.helpers_app import click, messages, ok, session, small, train, trainer, unescape
+from tests.helpers_app import click, in_worker, messages, ok, session, small, train, trainer, unescape
 from tests.helpers_attacks import crafted
 from tests.helpers_counting import touched
 from tests.helpers_reliability import small_trainer
 from ui.panels import look_inside
 from ui.session.session import session_of
+
+pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
 
 NAMES = [
     "![t](http://127.0.0.1:9/t.png).txt",
@@ -111,9 +113,9 @@ def test_refused_files_and_quoted_checkpoint_values_are_shown_as_text(store):
     bad_text = "<img src=x onerror=alert(1)>.txt"
     upload(at, "upload", bad_text, b"\x89PNG\r\n\x1a\n\x00\x00")        # refused: its name in the error
     assert f"Could not use {bad_text}" in messages(at.error) and trainer(at) is tr
-    cfg = json.loads(str(to_arrays(tr)["config"]))
+    cfg = json.loads(str(to_arrays(in_worker(tr))["config"]))
     cfg["cell"] = "![t](http://127.0.0.1:9/cell.png)"                   # the engine quotes it in its message
-    upload(at, "checkpoint_upload", "[click](javascript:alert(1)).npz", crafted(tr, config=np.array(json.dumps(cfg))))
+    upload(at, "checkpoint_upload", "[click](javascript:alert(1)).npz", crafted(in_worker(tr), config=np.array(json.dumps(cfg))))
     shown = messages(at.error)
     assert "Could not load [click](javascript:alert(1)).npz" in shown and cfg["cell"] in shown
     assert trainer(at) is tr and tr.iteration == 2
@@ -170,12 +172,12 @@ def test_a_view_that_fails_shows_a_message_and_the_run_is_not_saved_over_its_las
     assert store.info(rid).iteration == 5
     title, real = look_inside.VIEWS[0]
 
-    def fails_past_8(trainer, ss, pin):
+    def fails_past_8(trainer, ss, pin, snap):
         if trainer.iteration > 8:
             raise RuntimeError("this run's heatmap cannot be built")
-        return real(trainer, ss, pin)
+        return real.render(trainer, ss, pin, snap)
 
-    look_inside.VIEWS[0] = (title, fails_past_8)  # the list the page reads (it holds the same object)
+    look_inside.VIEWS[0] = (title, look_inside.View(real.request, fails_past_8))  # the list the page reads
     request.addfinalizer(lambda: look_inside.VIEWS.__setitem__(0, (title, real)))
     at.number_input(key="n_iters").set_value(5)
     at.button(key="train").click()
@@ -228,10 +230,11 @@ def test_a_full_rerun_costs_the_same_with_10000_runs_of_other_workspaces(store):
     assert saving < 100, saving
 
 
-def test_a_save_refused_because_the_folder_is_full_says_so_and_training_goes_on(store, monkeypatch):
-    monkeypatch.setattr(limits, "MAX_STORE_RUNS", 1)
-    other = "fedcba987654"
-    store.save(other, small_trainer(2), {"ws": "b" * 24, "corpus": "prose"})   # in use: saved just now
+def test_a_save_refused_because_the_folder_is_full_says_so_and_training_goes_on(store):
+    # The workers save in processes of their own, so the folder is filled for real: as many runs of other
+    # workspaces as the quota allows, all saved just now (in use, so none can be evicted).
+    other_workspaces(store, limits.MAX_STORE_RUNS)
+    other = f"{0:012x}"
     at = session()
     small(at)
     train(at, 3)
@@ -242,7 +245,7 @@ def test_a_save_refused_because_the_folder_is_full_says_so_and_training_goes_on(
     assert not store.exists(rid) and store.exists(other)
     train(at, 4)
     assert trainer(at).iteration == 7 and "run folder is full" in messages(at.warning)
-    t = time.time() - 2 * limits.STORE_IDLE_SECONDS                    # the other run goes idle: room is made
+    t = time.time() - 2 * limits.STORE_IDLE_SECONDS                    # the oldest other run goes idle: room is made
     os.utime(store.path(other), (t, t))
     train(at, 1)
     assert store.info(rid).iteration == 8 and not store.exists(other) and not at.warning
@@ -254,13 +257,13 @@ def test_lone_surrogates_in_an_upload_or_a_checkpoint_are_refused_and_the_run_ke
     small(at)
     train(at, 4)
     tr = trainer(at)
-    params = tr.model.flat.copy()
+    params = in_worker(tr).model.flat.copy()
     upload(at, "upload", "odd.txt", b"hello \xed\xa0\x80 world, " * 20)  # U+D800 as (invalid) UTF-8
     assert "surrogate" in messages(at.error) and trainer(at) is tr
-    vocab = to_arrays(tr)["vocab"].copy()
+    vocab = to_arrays(in_worker(tr))["vocab"].copy()
     vocab[-1] = 0xD800
-    upload(at, "checkpoint_upload", "odd.npz", crafted(tr, vocab=vocab))
+    upload(at, "checkpoint_upload", "odd.npz", crafted(in_worker(tr), vocab=vocab))
     assert "lone surrogate" in messages(at.error) and "Could not load odd.npz" in messages(at.error)
-    assert trainer(at) is tr and tr.iteration == 4 and np.array_equal(tr.model.flat, params)
+    assert trainer(at) is tr and tr.iteration == 4 and np.array_equal(in_worker(tr).model.flat, params)
     train(at, 2)                                                       # the run goes on, and is still saved
     assert store.info(at.query_params["run"]).iteration == 6
