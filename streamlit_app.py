@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ui.session.cluster import pin_blas
 
-pin_blas()  # one BLAS thread in the page process, whatever OPENBLAS_NUM_THREADS says (each worker pins its own)
+pin_blas("page-server")  # one BLAS thread in the page process, whatever OPENBLAS_NUM_THREADS says (each worker pins its own)
 
 import streamlit as st  # noqa: E402
 

@@ -97,14 +97,11 @@ def app_server(chromium_path, tmp_path_factory) -> str:
     runs_dir.mkdir()
     log_path = work / "streamlit.log"
     port = _free_port()
-    env = dict(os.environ)
-    env.update(
-        CHAR_RNN_RUNS_DIR=str(runs_dir),
-        OPENBLAS_NUM_THREADS="1",
-        OMP_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
-        PYTHONUNBUFFERED="1",
-    )
+    # As the README starts it: no BLAS variables (the suite's pins, tests/conftest.py, are for its own
+    # process; the app pins BLAS itself, tests/test_blas_server.py) and no RAY_ADDRESS (a local Ray).
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "RAY_ADDRESS")}
+    env.update(CHAR_RNN_RUNS_DIR=str(runs_dir), PYTHONUNBUFFERED="1")
     cmd = [
         sys.executable, "-m", "streamlit", "run", APP_SCRIPT,
         "--server.headless", "true",

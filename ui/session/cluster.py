@@ -9,8 +9,10 @@ guards starting it, so two page threads asking at once start one instance).
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import sys
 import threading
 
 import ray
@@ -21,19 +23,42 @@ WORKERS_PER_CPU = 4                # a playing run keeps a core busy; an idle or
 _START_LOCK = threading.Lock()
 
 
-def pin_blas() -> dict:
+def pin_blas(role: str = "process") -> dict:
     """Limit BLAS (and OpenMP) to one thread in this process, whatever OPENBLAS_NUM_THREADS says.
 
     OpenBLAS starts one thread per core by default; a training process calls small matrix products in a
     tight loop, where those threads only fight each other and every other run on the machine (measured
     5-10x slower on a busy 2-core machine). threadpoolctl changes the limit of libraries already loaded,
     so numpy is imported first. Returns {library: threads} as threadpoolctl sees them afterwards.
+
+    The first call in a process writes one line to its stderr (BLAS_LOG_PREFIX, pid, role, threads per
+    library): the page server's own log, and for a worker Ray's worker log. That line is how a test, or
+    whoever runs the server, checks the pin took in processes it cannot call into (OpenBLAS's threads
+    carry no name that /proc would show, so their count cannot be read from outside).
     """
     import numpy  # noqa: F401  (load BLAS so the limit reaches it)
     from threadpoolctl import threadpool_info, threadpool_limits
 
     threadpool_limits(limits=1)  # applied now; not used as a context manager, so it stays for the process
-    return {f"{i['internal_api']}:{i.get('filepath', '')}": i["num_threads"] for i in threadpool_info()}
+    info = {f"{i['internal_api']}:{i.get('filepath', '')}": i["num_threads"] for i in threadpool_info()}
+    _announce(os.getpid(), role, " ".join(f"{k.split(':')[0]}={v}" for k, v in sorted(info.items())))
+    return info
+
+
+BLAS_LOG_PREFIX = "char-rnn BLAS"
+
+
+@functools.lru_cache(maxsize=None)
+def _announce(pid: int, role: str, threads: str) -> None:
+    """Once per process and role (the page script pins on every rerun; the log says it once)."""
+    log = logging.getLogger("char_rnn.blas")
+    if not log.handlers:  # its own handler: Streamlit and Ray leave the root logger quiet below WARNING
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    log.info("%s pid=%d role=%s threads: %s", BLAS_LOG_PREFIX, pid, role, threads)
 
 
 def ensure_ray(num_cpus: int | None = None) -> None:
@@ -102,4 +127,4 @@ def unwrap(ref, timeout: float | None = None):
         raise
 
 
-__all__ = ["ADDRESS_VAR", "WORKERS_VAR", "cluster_cpus", "default_capacity", "ensure_ray", "pin_blas", "unwrap"]
+__all__ = ["ADDRESS_VAR", "BLAS_LOG_PREFIX", "WORKERS_VAR", "cluster_cpus", "default_capacity", "ensure_ray", "pin_blas", "unwrap"]

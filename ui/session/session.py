@@ -65,8 +65,7 @@ class Run:
         return bool(self.trainer is not None and self.trainer.needs_reset)
 
     @property
-    def broken(self) -> str | None:
-        """Why the run cannot be drawn (its worker then never saves it again), or None."""
+    def broken(self) -> str | None:  # why the page cannot draw it: its worker never saves it again
         return self.trainer.broken if self.trainer is not None else None
 
     @property

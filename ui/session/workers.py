@@ -64,7 +64,7 @@ class RunWorker:
 
     def __init__(self, run_id: str, store_root: str, source: dict, meta: dict | None = None,
                  autosave_seconds: float = 5.0, cells: dict | None = None):
-        pin_blas()
+        pin_blas(f"training-worker run={run_id} store={store_root}")
         if cells:  # cells the page registered beyond the built-in ones (rnn_core.cells.CELLS is per process)
             from rnn_core.cells import CELLS
             CELLS.update(cells)
