@@ -2,7 +2,7 @@
 
 The BLAS variables are set before anything imports numpy, so float results of the engine tests repeat.
 Child processes do NOT inherit them: the browser tests' Streamlit server and the Ray workers must pin
-BLAS themselves, as they do when launched the README's way (tests/e2e/test_blas.py, test_workers.py).
+BLAS themselves, as they do when launched the README's way (tests/test_blas_server.py, tests/test_workers.py).
 threadpoolctl then also pins a BLAS that was loaded earlier.
 """
 import os

@@ -86,7 +86,7 @@ def test_train_n_in_lock_step_with_three_cells(pool):
     while g.playing:
         seen.append(g.progress)
     g.join()
-    assert [m.saved_iteration for m in g.read()] == [None] * 3      # Train N leaves saving to the page...
+    assert all(m.saved_iteration < 600 for m in g.read())        # the end of Train N is saved by the page...
     g.save()                                                      # ...which asks once it has drawn the runs
     assert g.error is None and g.progress == (600, 600)
     assert g.chunks >= 2 and all(d <= t == 600 for d, t in seen)

@@ -146,7 +146,7 @@ def test_the_pages_train_click_trains_on_the_cluster(cluster, tmp_path):
     """The page as `streamlit run` runs it, with RAY_ADDRESS in its environment: a Train click trains there."""
     port, env = cluster
     runs = tmp_path / "runs"
-    out = _drive(PAGE, {**env, "CHAR_RNN_RUNS_DIR": str(runs)})
+    out = _drive(PAGE.format(), {**env, "CHAR_RNN_RUNS_DIR": str(runs)})
     assert out["exception"] == [] and out["iteration"] == 200 and out["shown"] == "200"
     assert out["gcs"].endswith(f":{port}") and out["cpus"] == 1   # the page's driver joined the 1-CPU cluster
     assert out["nodes"] and out["worker_node"] in out["nodes"]     # its run's worker lives on that cluster's node
