@@ -79,18 +79,50 @@ def ensure_ray(num_cpus: int | None = None) -> None:
     with _START_LOCK:
         if ray.is_initialized():
             return
-        quiet = dict(log_to_driver=False, logging_level=logging.WARNING, include_dashboard=False)
-        address = os.environ.get(ADDRESS_VAR, "").strip()
-        if address:
-            ray.init(address=address, **quiet)
+        if threading.current_thread() is threading.main_thread():
+            _init(num_cpus)
         else:
-            notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
-            level = notice.level
-            notice.setLevel(logging.ERROR)
-            try:
-                ray.init(address="local", num_cpus=num_cpus, **quiet)
-            finally:
-                notice.setLevel(level)
+            _init_in_keeper(num_cpus)
+
+
+def _init(num_cpus: int | None) -> None:
+    quiet = dict(log_to_driver=False, logging_level=logging.WARNING, include_dashboard=False)
+    address = os.environ.get(ADDRESS_VAR, "").strip()
+    if address:
+        ray.init(address=address, **quiet)
+        return
+    notice = logging.getLogger("ray._private.authentication.authentication_token_setup")
+    level = notice.level
+    notice.setLevel(logging.ERROR)
+    try:
+        ray.init(address="local", num_cpus=num_cpus, **quiet)
+    finally:
+        notice.setLevel(level)
+
+
+def _init_in_keeper(num_cpus: int | None) -> None:
+    """Start Ray from a thread that lives as long as the process.
+
+    Ray starts its local processes (GCS, raylet) with PR_SET_PDEATHSIG, which Linux fires when the
+    *thread* that forked them ends, not the process. Streamlit runs each script run in a thread of its
+    own that ends with the run, so a Ray started there was killed seconds after the first page was drawn
+    (found by the browser tests: "Failed to connect to GCS"). The keeper thread never ends.
+    """
+    started, failed = threading.Event(), []
+
+    def keep() -> None:
+        try:
+            _init(num_cpus)
+        except BaseException as err:  # noqa: BLE001  handed to the caller below
+            failed.append(err)
+        started.set()
+        if not failed:
+            threading.Event().wait()   # forever: Ray's processes live as long as this thread
+
+    threading.Thread(target=keep, name="ray-keeper", daemon=True).start()
+    started.wait()
+    if failed:
+        raise failed[0]
 
 
 def cluster_cpus() -> int:
