@@ -101,7 +101,10 @@ def app_server(chromium_path, tmp_path_factory) -> str:
     # process; the app pins BLAS itself, tests/test_blas_server.py) and no RAY_ADDRESS (a local Ray).
     env = {k: v for k, v in os.environ.items()
            if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "RAY_ADDRESS")}
-    env.update(CHAR_RNN_RUNS_DIR=str(runs_dir), PYTHONUNBUFFERED="1")
+    # The browser tests open some forty tabs on this one server within minutes; a closed tab's workers stay
+    # until they have been idle for 10 minutes (ui/session/pool.py), so the default cap (4 per CPU: 8 here)
+    # would send later tests to the queue. Room for all of them, as a server for a class would be sized.
+    env.update(CHAR_RNN_RUNS_DIR=str(runs_dir), PYTHONUNBUFFERED="1", CHAR_RNN_MAX_WORKERS="48")
     cmd = [
         sys.executable, "-m", "streamlit", "run", APP_SCRIPT,
         "--server.headless", "true",
