@@ -295,8 +295,10 @@ def test_upload_text_switches_vocabulary_and_png_is_refused(app_server, page, tm
 
 # --------------------------------------------------------------------------- 5. sampling
 def test_generate_shows_seed_then_requested_length(app_server, page):
-    from ui.session import compare, state  # the page's own actions, run here without Streamlit as the oracle
-    from ui.session.session import session_of
+    from assets.corpora import read_corpus  # a local run with the page's defaults is the oracle
+    from rnn_core import Trainer
+    from ui.session.state import sample_with_widgets
+    from ui.session.widgets import WIDGET_DEFAULTS, config_from_widgets
 
     open_app(page, app_server)
     seed_char, temperature, length = "e", 0.5, 60
@@ -317,13 +319,11 @@ def test_generate_shows_seed_then_requested_length(app_server, page):
         button(page, "download_sample").click()
     assert download.value.path().read_text(encoding="utf-8") == shown
 
-    # Same settings in the app's own state functions (fresh session, same defaults) give the same text:
-    # the seed character, temperature and length really reached the sampler.
-    ss: dict = {}
-    state.init_state(ss)
-    ss.update(seed_char=seed_char, temperature=temperature, sample_length=length)
-    compare.generate_all(ss)
-    assert shown == session_of(ss).sample_seed_char + session_of(ss).sample
+    # Same settings on a local run with the page's defaults (the page's run lives in a worker) give the same
+    # text: the seed character, temperature and length really reached the worker's sampler.
+    ss = {**WIDGET_DEFAULTS, "seed_char": seed_char, "temperature": temperature, "sample_length": length}
+    local = Trainer(read_corpus(ss["corpus"]), config_from_widgets(ss))
+    assert shown == seed_char + sample_with_widgets(ss, local, seed_char)
     assert_no_exception(page)
     assert_no_console_errors(page)
 
