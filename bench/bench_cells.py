@@ -5,8 +5,8 @@
 One process, one BLAS thread. Each round times every (cell, implementation) pair once, in the
 same order, so drifts in machine speed hit all of them alike; the table reports medians over
 rounds. One iteration is a full training step on a window of T characters: forward, backward,
-clip to [-5, 5], Adagrad (engine: Trainer.step; naive: tests/oracle.py's NaiveRNN and
-tests/naive_cells.py's NaiveLSTM / NaiveGRU, which do the same work per time step with one-hot
+clip to [-5, 5], Adagrad (engine: Trainer.step; naive: rnn_core/reference/oracle.py's NaiveRNN and
+rnn_core/reference/naive_cells.py's NaiveLSTM / NaiveGRU, which do the same work per time step with one-hot
 vectors). The text is random over 65 printable characters (V = 65, like tiny-shakespeare).
 """
 from __future__ import annotations
@@ -29,8 +29,8 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rnn_core import TrainConfig, Trainer  # noqa: E402
-from tests.naive_cells import NAIVE  # noqa: E402
-from tests.oracle import NaiveRNN  # noqa: E402
+from rnn_core.reference.naive_cells import NAIVE  # noqa: E402
+from rnn_core.reference.oracle import NaiveRNN  # noqa: E402
 
 CELLS = ("rnn", "lstm", "gru")
 

@@ -6,7 +6,7 @@
 
 Everything runs in ONE process with BLAS pinned to one thread, and the two sides are timed in
 interleaved rounds (engine block, oracle block, engine block, ...), so a slow moment of the machine
-hits both; each figure is the median over rounds. The oracle is tests/oracle.py: min-char-rnn
+hits both; each figure is the median over rounds. The oracle is rnn_core/reference/oracle.py: min-char-rnn
 written per time step with one-hot column vectors, as the seed notebook does it.
 """
 from __future__ import annotations

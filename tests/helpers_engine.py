@@ -2,7 +2,7 @@
 
     make_text(n, n_distinct, seed)         deterministic word-like text with exactly n_distinct chars
     params_copy(model)                     {name: copy} of a model's live parameters
-    naive_from_trainer(tr, **kw)           the oracle (tests/oracle.py) started from tr's parameters
+    naive_from_trainer(tr, **kw)           the oracle (rnn_core/reference/oracle.py) started from tr's parameters
     numeric_grad_check(model, inputs, targets, h0, n_samples, rng)
                                            max relative error per parameter, analytic vs central difference
 
@@ -56,7 +56,7 @@ def params_copy(model) -> dict[str, np.ndarray]:
 
 def naive_from_trainer(tr, **kw):
     """The per-timestep oracle, on tr's text and settings, starting from tr's current parameters."""
-    from tests.oracle import NaiveRNN
+    from rnn_core.reference.oracle import NaiveRNN
 
     cfg = tr.config
     args = dict(hidden_size=cfg.hidden_size, seq_length=cfg.seq_length,
