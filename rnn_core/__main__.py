@@ -1,6 +1,7 @@
 """Command line: train on a text file, or sample from a saved run.
 
     python -m rnn_core train input.txt --iters 5000 --out run.npz
+    python -m rnn_core train input.txt --iters 2000 --batch-size 32 --lr 0.05 --out run.npz
     python -m rnn_core sample run.npz --seed-char a --length 200 --temperature 0.8
 """
 from __future__ import annotations
@@ -18,7 +19,8 @@ def _train(args) -> int:
         tr = Trainer.load(args.out)
     else:
         cfg = TrainConfig(cell=args.cell, hidden_size=args.hidden, seq_length=args.seq_length,
-                          learning_rate=args.lr, optimizer=args.optimizer, clip=args.clip, seed=args.seed)
+                          learning_rate=args.lr, optimizer=args.optimizer, clip=args.clip, seed=args.seed,
+                          batch_size=args.batch_size)
         tr = Trainer(text, cfg)
     print(f"{len(text):,} characters, {tr.vocab.size} distinct; {tr.config}", file=sys.stderr)
     from tqdm import tqdm  # optional nicety: only the CLI needs it
@@ -57,6 +59,8 @@ def main(argv=None) -> int:
     t.add_argument("--cell", default=d.cell)
     t.add_argument("--hidden", type=int, default=d.hidden_size)
     t.add_argument("--seq-length", type=int, default=d.seq_length)
+    t.add_argument("--batch-size", type=int, default=d.batch_size,
+                   help="streams trained together, reading from evenly spaced offsets (1: min-char-rnn)")
     t.add_argument("--lr", type=float, default=d.learning_rate)
     t.add_argument("--optimizer", default=d.optimizer)
     t.add_argument("--clip", type=float, default=d.clip)

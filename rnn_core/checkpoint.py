@@ -2,7 +2,7 @@
 
 The file holds plain arrays only (loaded with allow_pickle=False, so a crafted file
 cannot run code): config as JSON text, the vocabulary as code points, the training
-text as ids, parameters, optimizer state, data pointer, carried state, iteration,
+text as ids, parameters, optimizer state, data pointer, carried state (B, S), iteration,
 smooth loss, loss history and recorded samples. Loading checks every key, shape
 and value before anything is handed back; saving to a path is atomic (temporary
 file in the same folder, then rename), so an interrupted save never damages the
@@ -152,6 +152,8 @@ def _from_arrays(a: dict[str, np.ndarray]):
     _fill(tr.model.params, a, "param/", "parameter")
     _fill(tr.optimizer.state, a, "optim/", "optimizer state")
     state = a["state"]
+    if state.ndim == 1 and config.batch_size == 1:  # saved before batches existed: one (S,) state
+        state = state[None]
     if state.shape != tr.state.shape or not np.all(np.isfinite(state)):
         raise CheckpointError(f"The checkpoint's hidden state has shape {state.shape}, expected {tr.state.shape}.")
     counters = a["counters"]
