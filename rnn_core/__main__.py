@@ -23,10 +23,12 @@ def _train(args) -> int:
                           batch_size=args.batch_size)
         tr = Trainer(text, cfg)
     print(f"{len(text):,} characters, {tr.vocab.size} distinct; {tr.config}", file=sys.stderr)
-    from tqdm import tqdm  # optional nicety: only the CLI needs it
+    from threadpoolctl import threadpool_limits  # the CLI's own dependencies; the engine needs only numpy
+    from tqdm import tqdm
 
     chunk = max(1, min(100, args.iters))
-    with tqdm(total=args.iters, unit="it", file=sys.stderr, disable=args.quiet) as bar:
+    # One BLAS thread: the products are small, and extra threads only add hand-offs (bench/bench_engine.py --no-pin).
+    with threadpool_limits(limits=1), tqdm(total=args.iters, unit="it", file=sys.stderr, disable=args.quiet) as bar:
         done = 0
         while done < args.iters:
             n = min(chunk, args.iters - done)

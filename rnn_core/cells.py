@@ -79,9 +79,10 @@ class RNNCell:
         draw = np.subtract(1.0, np.square(hs[1:]))       # (T, B, H) tanh'(pre_t), made dL/d(pre_t) below
         dnext = np.zeros((B, H))
         dot, mul, add = np.dot, np.multiply, np.add
-        for t in range(T - 1, -1, -1):
-            dh = add(dhs[t], dnext, out=dhs[t])          # from the output, plus from step t+1
-            d = mul(draw[t], dh, out=draw[t])
+        # Iterating over the reversed arrays hands out the (B, H) rows as views, cheaper than indexing.
+        for dh, d in zip(dhs[::-1], draw[::-1]):
+            add(dh, dnext, out=dh)                       # from the output, plus from step t+1
+            mul(d, dh, out=d)
             dot(d, Whh, out=dnext)                       # Whh.T @ draw[t], per stream
         flat = draw.reshape(T * B, H)
         scatter_columns(flat, inputs.reshape(-1), out["Wxh"])

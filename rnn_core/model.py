@@ -21,7 +21,7 @@ from .cells import make_cell
 
 def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Row-wise softmax; subtracting the max keeps exp() from overflowing."""
-    z = scores / temperature if temperature != 1.0 else np.array(scores, dtype=float)
+    z = scores / temperature if temperature != 1.0 else np.array(scores, dtype=float)  # a copy: callers keep scores
     z -= z.max(axis=-1, keepdims=True)
     np.exp(z, out=z)
     z /= z.sum(axis=-1, keepdims=True)
@@ -107,9 +107,12 @@ class Model:
     def _probs(self, hs: np.ndarray) -> np.ndarray:
         """(T, B, H) hidden -> (T, B, V) softmax of the scores, as one matrix product for all steps."""
         T, B, H = hs.shape
-        scores = np.dot(hs.reshape(T * B, H), self.params["Why"].T)
-        scores += self.params["by"]
-        return softmax(scores).reshape(T, B, self.V)
+        z = np.dot(hs.reshape(T * B, H), self.params["Why"].T)   # (T*B, V) scores, made probabilities in place
+        z += self.params["by"]
+        z -= z.max(axis=1, keepdims=True)
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        return z.reshape(T, B, self.V)
 
     def loss_and_grads(self, inputs, targets, h0: np.ndarray | None = None):
         """Loss (nats per window, averaged over streams), gradients (same keys as params), last state.
