@@ -63,9 +63,11 @@ class RNNCell:
         WhhT, buf = Whh.T, np.empty((B, H))
         dot, tanh, add = np.dot, np.tanh, np.add
         prev = hs[0]
-        for cur in hs[1:]:                               # iterating yields the (B, H) views cheaply
-            add(cur, dot(prev, WhhT, out=buf), out=cur)
-            tanh(cur, out=cur)
+        # Iterating yields the (B, H) views cheaply; `out` is passed by position (no keyword parsing):
+        # at H = 100 these three calls per character are most of the forward pass.
+        for cur in hs[1:]:
+            add(cur, dot(prev, WhhT, buf), cur)
+            tanh(cur, cur)
             prev = cur
         return hs[1:], (inputs, hs), hs[T].copy()
 
@@ -80,10 +82,12 @@ class RNNCell:
         dnext = np.zeros((B, H))
         dot, mul, add = np.dot, np.multiply, np.add
         # Iterating over the reversed arrays hands out the (B, H) rows as views, cheaper than indexing.
-        for dh, d in zip(dhs[::-1], draw[::-1]):
-            add(dh, dnext, out=dh)                       # from the output, plus from step t+1
-            mul(d, dh, out=d)
-            dot(d, Whh, out=dnext)                       # Whh.T @ draw[t], per stream
+        for dh, d in zip(dhs[:0:-1], draw[:0:-1]):      # t = T-1 .. 1
+            add(dh, dnext, dh)                           # from the output, plus from step t+1
+            mul(d, dh, d)
+            dot(d, Whh, dnext)                           # Whh.T @ draw[t], per stream
+        add(dhs[0], dnext, dhs[0])                       # t = 0: the gradient into the start state is not needed
+        mul(draw[0], dhs[0], draw[0])
         flat = draw.reshape(T * B, H)
         scatter_columns(flat, inputs.reshape(-1), out["Wxh"])
         np.dot(flat.T, hs[:-1].reshape(T * B, H), out=out["Whh"])

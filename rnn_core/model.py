@@ -132,9 +132,23 @@ class Model:
         """
         inputs = np.asarray(inputs, dtype=np.intp)
         targets = np.asarray(targets, dtype=np.intp).reshape(-1)
-        fw = self.forward(inputs, h0)
-        B = 1 if inputs.ndim == 1 else inputs.shape[1]
-        dscores = fw.probs.reshape(-1, self.V)           # (T*B, V), turned into (p - onehot) / B in place
+        single = inputs.ndim == 1
+        if single:
+            inputs = inputs[:, None]
+        B = inputs.shape[1]
+        h0 = self.zero_state(B) if h0 is None else np.asarray(h0, dtype=float).reshape(B, -1)
+        loss, state = self.train_window(inputs, targets, h0)
+        return loss, state[0] if single else state
+
+    def train_window(self, inputs: np.ndarray, targets: np.ndarray, h0: np.ndarray) -> tuple[float, np.ndarray]:
+        """grads_into_buffer without the argument checks (the trainer's hot path).
+
+        inputs (T, B) intp, targets (T*B,) intp in the same order, h0 (B, S) float. Returns (loss, state (B, S)).
+        """
+        B = inputs.shape[1]
+        params, g = self.params, self.grads
+        hs, cache, state = self.cell.forward(params, inputs, h0)
+        dscores = self._probs(hs).reshape(-1, self.V)    # (T*B, V), turned into (p - onehot) / B in place
         rows = np.arange(len(targets))
         picked = dscores[rows, targets]
         loss = float(-np.log(picked).sum())
@@ -142,12 +156,10 @@ class Model:
         if B > 1:
             loss /= B
             dscores *= 1.0 / B
-        g = self.grads
-        hidden = fw.hidden.reshape(-1, self.H)            # (T*B, H)
-        self.cell.backward(self.params, fw.cache, np.dot(dscores, self.params["Why"]), g)
-        np.dot(dscores.T, hidden, out=g["Why"])           # (V, H)
+        self.cell.backward(params, cache, np.dot(dscores, params["Why"]), g)
+        np.dot(dscores.T, hs.reshape(-1, self.H), out=g["Why"])   # (V, H)
         dscores.sum(axis=0, out=g["by"])
-        return loss, fw.state
+        return loss, state
 
     def step(self, ix: int, state: np.ndarray):
         """Feed one character id; returns (new state, scores (V,))."""

@@ -172,7 +172,7 @@ class Trainer:
             raise ValueError(f"The number of iterations must be a whole number >= 0, not {n!r}.")
         cfg = self.config
         T, B, L = cfg.seq_length, cfg.batch_size, self.stream_length
-        model, data, grad = self.model, self.data, self.model.flat_grad
+        model, data, grad = self.model, self.data.astype(np.intp, copy=False), self.model.flat_grad
         clip = cfg.clip or 0.0
         # (T+1, B) positions of every stream's window at p = 0; one add and one gather per iteration.
         window = np.arange(T + 1)[:, None] + np.arange(B) * L if B > 1 else None
@@ -186,14 +186,14 @@ class Trainer:
                     self.pointer = 0
                     self.state = model.zero_state(B)
                 p = self.pointer
-                w = data[p : p + T + 1] if window is None else data[window + p]   # (T+1,) or (T+1, B)
-                loss, state = model.grads_into_buffer(w[:-1], w[1:], self.state)
+                w = data[p : p + T + 1, None] if window is None else data[window + p]   # (T+1, B)
+                loss, state = model.train_window(w[:-1], w[1:].reshape(-1), self.state)
                 if not math.isfinite(loss):
                     raise DivergenceError(f"the loss became {loss}.", needs_reset=True)
                 if clip:
                     np.clip(grad, -clip, clip, out=grad)
                 self.optimizer.update(model.flat, grad, cfg.learning_rate)
-                self.state = state.reshape(B, -1)
+                self.state = state
                 self.smooth_loss = 0.999 * self.smooth_loss + 0.001 * loss
                 self.pointer = p + T
                 self.iteration += 1
