@@ -191,7 +191,7 @@ class Trainer:
                 if not math.isfinite(loss):
                     raise DivergenceError(f"the loss became {loss}.", needs_reset=True)
                 if clip:
-                    np.clip(grad, -clip, clip, out=grad)
+                    grad.clip(-clip, clip, out=grad)         # the method skips a layer of np.clip wrappers
                 self.optimizer.update(model.flat, grad, cfg.learning_rate)
                 self.state = state
                 self.smooth_loss = 0.999 * self.smooth_loss + 0.001 * loss

@@ -211,3 +211,17 @@ def test_the_seed_loop_port_computes_what_the_engine_computes():
     assert tr.smooth_loss == pytest.approx(seed.smooth_loss, abs=1e-9)
     np.testing.assert_allclose(tr.model.params["Whh"], seed.Whh, rtol=0, atol=1e-10)
     np.testing.assert_allclose(tr.state[0], seed.hprev.ravel(), rtol=0, atol=1e-10)
+
+
+def test_presets_are_config_fields_and_min_char_rnn_is_the_default():
+    from dataclasses import fields
+
+    from rnn_core.presets import FAST, MIN_CHAR_RNN, PRESETS, preset_fields
+    default = TrainConfig()
+    assert all(getattr(default, k) == v for k, v in preset_fields(MIN_CHAR_RNN).items())
+    names = {f.name for f in fields(TrainConfig)}
+    for preset in PRESETS.values():
+        assert isinstance(preset["description"], str) and preset["description"]
+        assert set(preset_fields(preset)) <= names
+        TrainConfig(**preset_fields(preset)).validate()
+    assert FAST["batch_size"] > 1 and preset_fields(FAST) != preset_fields(MIN_CHAR_RNN)
