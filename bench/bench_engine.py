@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:
 from rnn_core import TrainConfig, Trainer, Vocab  # noqa: E402
 from rnn_core.reference.oracle import NaiveRNN  # noqa: E402
 from rnn_core.reference.seed_loop import SeedLoop  # noqa: E402
-from tests.helpers_engine import make_text, params_copy  # noqa: E402  (text generator shared with the tests)
+from rnn_core.reference.texts import make_text, params_copy  # noqa: E402  (shared with the tests)
 
 V = 65  # vocabulary size of the generated texts (about that of English prose with capitals)
 
