@@ -32,7 +32,7 @@ def render_gradient_flow(trainer, ss, pin) -> None:
         chart(clipped_share_figure(g.clipped_share, g.grad_norms, g.clip), "clipped_share")
     c = st.columns(3)
     first, last = float(g.norms[0]), float(g.norms[-1])
-    c[0].metric("Window loss", f"{g.loss:.2f} nats", help="The loss Trainer.step will compute on this window.")
+    c[0].metric("Window loss", f"{g.loss:.2f} nats", help="The loss the next training step will compute on this window.")
     c[1].metric("‖dL/dh‖ first ÷ last step", f"{first / last:.3g}" if last > 0 else "n/a",
                 help="Far below 1: the gradient fades on its way back (vanishing); far above 1: it grows "
                      "(exploding).")
