@@ -48,7 +48,14 @@ def debiased_ema(values: np.ndarray, smoothing: float) -> np.ndarray:
     if w == 0.0 or not ok.any():
         return out
     v = x[ok]  # (M,) the finite points
-    block = int(min(4096, max(1, _EMA_SCALE_DIGITS * math.log(10) / -math.log(w))))
+    n = np.arange(1, len(v) + 1)
+    block = int(min(4096, _EMA_SCALE_DIGITS * math.log(10) / -math.log(w)))
+    if block < 32:  # a short memory: w**j is below 1e-17 after a few dozen terms, sum the shifted copies
+        ema = np.zeros_like(v)
+        for j in range(min(len(v), int(math.ceil(17 * math.log(10) / -math.log(w))) + 1)):
+            ema[j:] += w ** j * v[: len(v) - j]
+        out[ok] = (1 - w) * ema / (1.0 - w ** n)
+        return out
     ema = np.empty_like(v)
     carry = 0.0  # the un-debiased average before the block
     for start in range(0, len(v), block):
@@ -57,7 +64,6 @@ def debiased_ema(values: np.ndarray, smoothing: float) -> np.ndarray:
         grow = w ** -(k + 1.0)  # (B,) at most 10**15
         ema[start:start + len(chunk)] = (carry + (1 - w) * np.cumsum(chunk * grow)) / grow
         carry = float(ema[start + len(chunk) - 1])
-    n = np.arange(1, len(v) + 1)
     out[ok] = ema / (1.0 - w ** n)
     return out
 

@@ -13,7 +13,7 @@ import streamlit as st
 from rnn_core import limits
 
 from ..figures.base import color
-from ..session import compare, state
+from ..session import bounds, compare, state
 from ..session.session import session_of
 from .common import show_notices
 
@@ -78,8 +78,8 @@ def _starters(ss, add: bool = True) -> None:
     c[1].button(compare.PRESETS[compare.PRESET_LR], key="compare_lr", icon=":material/tune:", width="stretch",
                 on_click=compare.start_preset, args=(ss, compare.PRESET_LR),
                 help="Two runs of the sidebar's cell: the sidebar's learning rate and the one on the right.")
-    c[2].number_input("Second learning rate", min_value=1e-5, max_value=100.0, step=0.01, format="%.5g",
-                      key="compare_lr2", help="For “Two learning rates”; the first is the sidebar's.")
+    c[2].number_input("Second learning rate", step=0.01, format="%.5g", key="compare_lr2",
+                      on_change=bounds.clamp, args=(ss, "compare_lr2", 1e-5, 100.0, "compare", "Second learning rate"), help="For “Two learning rates”; the first is the sidebar's.")
     if add:
         c[3].button("Add a run with the sidebar settings", key="compare_add", icon=":material/add:",
                     width="stretch", on_click=compare.add_current, args=(ss,), help=_ADD_HELP)

@@ -24,7 +24,7 @@ def render_controls(ss) -> None:
     # buttons to "T" and "P". Each control keeps its natural width; the run's summary goes below.
     with st.container(horizontal=True, vertical_alignment="bottom", key="controls_row"):
         st.number_input(
-            f"Iterations (max {limits.MAX_ITERS_PER_CLICK:,})", key="n_iters", min_value=1, step=100, width=190,
+            f"Iterations (max {limits.MAX_ITERS_PER_CLICK:,})", key="n_iters", step=100, width=190,
             on_change=bounds.clamp, args=(ss, "n_iters", 1, limits.MAX_ITERS_PER_CLICK, "controls",
                                           "Iterations", ITERS_TOO_MANY),
             help="How many training steps one Train click runs. Play ignores this: it trains as fast as the "

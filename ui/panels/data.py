@@ -80,7 +80,7 @@ def _file_error(ss, base: str) -> None:
     """A refused file is taken out of its uploader; say why until the next file arrives there."""
     message = uploads.file_error(ss, base)
     if message:
-        st.error(message + " The file was taken out of the box and the current run is unchanged.",
+        st.error(message + " The current run is unchanged; the file was taken out of the box.",
                  icon=":material/block:")
 
 
