@@ -18,6 +18,7 @@ import streamlit as st
 from ..session import state, training
 from ..session.session import session_of
 from . import runs
+from .common import page_style
 from .compare import render_compare, render_run_cards
 from .controls import render_controls, render_readouts
 from .data import render_checkpoint, render_data
@@ -41,6 +42,7 @@ def render_page() -> None:
     runs.start(ss)   # a new session: the workspace, run or settings in the URL
     state.init_state(ss)
     st.title("Char-RNN Playground")
+    page_style()
     st.markdown(INTRO)
     runs.render_run_notices(ss)
     render_controls(ss)

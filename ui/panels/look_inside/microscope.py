@@ -10,7 +10,7 @@ from rnn_core import char_label
 
 from ...figures.insight import microscope_figure
 from ...figures.strips import window_html
-from ..common import chart
+from ..common import chart, metric_row
 
 UPDATE_LABELS = {"sgd": "one plain gradient step", "trainer": "one step of the run's own optimizer"}
 
@@ -36,7 +36,7 @@ def render_microscope(trainer, ss, pin) -> None:
     m = A.microscope(trainer, pos, update=str(ss["micro_update"]))
     w = A.next_window(trainer)
     st.html(window_html(trainer.vocab.decode(np.append(w.inputs, w.targets[-1])), pos))
-    k = st.columns(4)
+    k = metric_row(4)
     k[0].metric("Input → target", f"‘{char_label(m['input_char'])}’ → ‘{char_label(m['target_char'])}’")
     k[1].metric("p(target) before", f"{m['p_before']:.4f}", help=f"Loss {m['loss_before']:.3f} nats.")
     k[2].metric("p(target) after one step", f"{m['p_after']:.4f}", f"{m['p_after'] - m['p_before']:+.4f}",
