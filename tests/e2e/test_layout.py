@@ -28,7 +28,7 @@ CUT_OFF_JS = """() => {
     "button", "[data-testid='stMetricLabel']", "[data-testid='stMetricValue']", "[data-testid='stMetricDelta']",
     "[data-testid='stWidgetLabel']", "[data-testid='stCaptionContainer']", "[data-testid='stMarkdownContainer']",
     "[data-testid='stExpander'] summary", "[data-testid='stRadio'] label", "[data-testid='stAlert']",
-    "[data-testid='stFileUploaderFileName']", "[data-testid='stSelectbox'] [role='combobox']",
+    "[data-testid='stFileChipName']", "[data-testid='stSelectbox'] [role='combobox']",
     "[data-testid='stHeading']", "[data-testid='stSliderThumbValue']", "[data-testid='stSliderTickBar']"];
   const meantToScroll = "pre, code, textarea, .js-plotly-plot, [data-testid='stHtml'], [data-testid='stCode'], " +
                         "[data-testid='stExpanderDetails'] [data-testid='stMarkdownContainer']";
