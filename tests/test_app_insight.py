@@ -41,7 +41,8 @@ def charts(at: AppTest) -> dict[str, dict]:
 
 
 def htmls(at: AppTest) -> list[str]:
-    return [h.proto.body for h in at.get("html")]
+    """The views' HTML strips (not the page's one <style> element)."""
+    return [h.proto.body for h in at.get("html") if not h.proto.body.lstrip().startswith("<style>")]
 
 
 def metrics(at: AppTest) -> dict[str, str]:

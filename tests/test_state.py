@@ -77,23 +77,24 @@ def test_train_caps_a_click_and_reports_progress_in_chunks():
 
 
 def test_train_click_uses_progress_only_for_long_clicks():
+    """The bar is decided from the measured speed: over PROGRESS_AFTER_S at that speed, or speed unknown."""
     ss = small_session(n_iters=50)
+    sess = session_of(ss)
     calls = []
-    assert training.expected_seconds(session_of(ss), 50) is None  # nothing measured yet: a bar, to be safe
+    assert training.expected_seconds(sess, 50) is None  # nothing measured yet: a bar, to be safe
     training.train_click(ss, lambda d, t: calls.append(d))
-    assert session_of(ss).trainer.iteration == 50 and calls == [50]
-    rate = session_of(ss).train_rate  # measured by those 50 iterations
-    ss["n_iters"] = short = max(1, int(rate / 4))  # about a quarter of a second: no bar
+    assert sess.trainer.iteration == 50 and calls == [50] and sess.train_rate > 0  # measured now
+    assert training.expected_seconds(sess, 50) == pytest.approx(50 / sess.train_rate)
+    sess.train_rate = 100.0  # as on a slow, busy machine: 100 it/s
+    assert training.expected_seconds(sess, 150) == pytest.approx(1.5)
+    ss["n_iters"] = 60  # 0.6 s at 100 it/s: no bar
     calls.clear()
     training.train_click(ss, lambda d, t: calls.append(d))
-    assert calls == [] and session_of(ss).trainer.iteration == 50 + short
-    rate = session_of(ss).train_rate
-    assert rate > 0 and training.expected_seconds(session_of(ss), 50) == pytest.approx(50 / rate)
-    long = int(rate * 1.5)  # about 1.5 s at the measured speed: a bar, whatever the machine's speed
-    ss["n_iters"] = long
-    assert training.wants_progress(session_of(ss), long) and not training.wants_progress(session_of(ss), int(rate / 2))
+    assert calls == [] and sess.trainer.iteration == 110
+    sess.train_rate = 100.0
+    ss["n_iters"] = 150  # 1.5 s at 100 it/s: a bar, though 150 is a small count
     training.train_click(ss, lambda d, t: calls.append(d))
-    assert session_of(ss).trainer.iteration == 50 + short + long and calls[-1] == long
+    assert sess.trainer.iteration == 260 and calls and calls[-1] == 150
 
 
 def test_divergence_pauses_keeps_run_and_sets_error():
