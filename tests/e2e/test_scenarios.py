@@ -257,7 +257,7 @@ def test_upload_text_switches_vocabulary_and_png_is_refused(app_server, page, tm
     assert read_metric(page, "Vocabulary") == str(len(vocab))
     assert read_metric(page, "Characters") == f"{len(text):,}"
     assert iteration(page) == 0
-    expect(widget(page, "corpus").locator("input")).to_have_value("📄 abc.txt")
+    expect(widget(page, "corpus").locator("input")).to_have_value("abc.txt (uploaded)")
     # The charts now read the new text: heatmap columns are its characters, bars its vocabulary.
     probe = widget(page, "probe_text").locator("textarea").input_value()
     assert probe and text.startswith(probe)
@@ -288,7 +288,7 @@ def test_upload_text_switches_vocabulary_and_png_is_refused(app_server, page, tm
     assert {label: read_metric(page, label) for label in before} == before
     assert sorted(tick_labels(page, "prob_bars")) == sorted(LABEL.get(c, c) for c in vocab)
     assert loss_xmax(page) == trained
-    expect(widget(page, "corpus").locator("input")).to_have_value("📄 abc.txt")
+    expect(widget(page, "corpus").locator("input")).to_have_value("abc.txt (uploaded)")
     assert_no_exception(page)
     assert_no_console_errors(page)
 
