@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer
 from rnn_core.checkpoint import load_trainer, to_bytes
-from tests.helpers_app import messages, session, train, trainer
+from tests.helpers_app import messages, session, train, trainer, unescape
 from ui.session import using
 from ui.session.session import Run, Session, session_of
 
@@ -112,8 +112,9 @@ def test_upload_of_text_starts_a_run_on_it(at):
     tr = trainer(at)
     assert tr.text == text and tr.iteration == 0
     assert tr.vocab.chars == tuple(sorted(set(text)))
-    assert at.selectbox(key="corpus").value == "📄 cats.txt"
-    assert "📄 cats.txt" in at.selectbox(key="corpus").options
+    assert at.selectbox(key="corpus").value == "cats.txt (uploaded)"
+    assert "cats.txt (uploaded)" in at.selectbox(key="corpus").options
+    assert "Your text, “cats.txt (uploaded)”. This run came from your file cats.txt." in [unescape(c.value) for c in at.caption]
     assert at.session_state["probe_text"] == text[:80]
     train(at, 6)
     at.run()  # the file is still in the uploader: a rerun must not start the run again
@@ -236,7 +237,9 @@ def test_checkpoint_round_trip_restores_that_run(at):
     assert tr.config == other.config
     ss = at.session_state
     assert (ss["hidden_size"], ss["seq_length"], ss["seed"], ss["learning_rate"]) == (12, 10, 4, 0.05)
-    assert ss["corpus"] == "💾 mine.npz" and not at.warning  # nothing pending
+    assert ss["corpus"] == "hello world" and not at.warning  # its text is the built-in one; nothing pending
+    assert any("hello world" in c.value and "This run came from the checkpoint mine.npz." in unescape(c.value)
+               for c in at.caption)
     train(at, 2)
     assert tr.iteration == 25
     # the download button serves the same bytes the action makes

@@ -18,6 +18,7 @@ import streamlit as st
 from ..session import state, training
 from ..session.session import session_of
 from . import runs
+from .common import page_style
 from .compare import render_compare, render_run_cards
 from .controls import render_controls, render_readouts
 from .data import render_checkpoint, render_data
@@ -27,9 +28,12 @@ from .probe import render_probe_text
 from .sampling import render_sampling
 from .settings import render_settings
 
-INTRO = ("A small recurrent network learns to predict the next character of a text, as in Karpathy's "
-         "min-char-rnn. Pick a text in the sidebar, press **Train** or **Play**, and watch the loss fall, the "
-         "hidden units light up and the generated text turn from noise into words.")
+INTRO = ("**min-char-rnn** is Andrej Karpathy's 100-line program that shows how little a network needs to learn "
+         "to write: it reads a text one character at a time, keeps a memory of what it has read (the hidden "
+         "state), guesses the next character, and after every few dozen characters nudges its weights so the right "
+         "guesses get likelier. Nothing about words or grammar is built in. Here it runs live: pick a text in the "
+         "sidebar, press **Train** or **Play**, and watch the loss fall, the hidden units light up and the "
+         "generated text turn from noise into words.")
 
 
 def render_page() -> None:
@@ -38,6 +42,7 @@ def render_page() -> None:
     runs.start(ss)   # a new session: the workspace, run or settings in the URL
     state.init_state(ss)
     st.title("Char-RNN Playground")
+    page_style()
     st.markdown(INTRO)
     runs.render_run_notices(ss)
     render_controls(ss)

@@ -26,6 +26,7 @@ from .widgets import WIDGET_DEFAULTS
 State = MutableMapping  # st.session_state or a dict
 SESSION_KEY = "session"
 TRAINER_KEY = "trainer"
+MAX_PARKED_TEXTS = 8        # texts whose runs a session keeps set aside in memory (all are saved anyway)
 PROGRESS_CHUNK_S = 0.25      # a long click reports progress (and may be interrupted) about this often
 Progress = Callable[[int, int], None]
 
@@ -35,8 +36,9 @@ class Run:
     """One training run: a trainer and where its text came from."""
 
     trainer: Trainer
-    source: str                                   # corpus name, "📄 file.txt" or "💾 run.npz"
+    source: str                                   # the text's label: a corpus name, "notes.txt (uploaded)", ...
     run_id: str = field(default_factory=new_run_id)  # the `run=` of the page's URL and the run store's file name
+    origin: str = ""                              # where the run came from when not trained here: "the checkpoint x.npz"
     error: str | None = None                      # the last divergence message, if any
     needs_reset: bool = False                     # that divergence left a model only Reset can fix
     broken: str | None = None                     # why the page could not draw it: never autosaved again
@@ -45,6 +47,15 @@ class Run:
     def name(self) -> str:
         c = self.trainer.config
         return f"{c.cell.upper()} H={c.hidden_size}"
+
+
+@dataclass
+class Parked:
+    """The runs of a text the visitor switched away from, as they were."""
+
+    runs: list[Run]
+    active: int
+    samples_by_run: dict[str, tuple[str, str]]
 
 
 @dataclass
@@ -75,6 +86,9 @@ class Session:
     autosaver: Autosaver | None = None
     save_error: str | None = None
     confirm_delete: str | None = None                # run id waiting for a confirmation
+    parked: dict[str, Parked] = field(default_factory=dict)  # text label -> its runs, set aside (oldest first)
+    uploader_gen: dict[str, int] = field(default_factory=dict)  # uploader -> generation (a new one is empty)
+    uploader_holds: dict[str, str] = field(default_factory=dict)  # uploader -> what its file made (ui/session/uploads.py)
     # Streamlit's fast reruns start the next script run in a new thread while the old one may still be
     # inside Trainer.step; this lock keeps two threads from training the same runs at once.
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
@@ -134,6 +148,38 @@ class Session:
         """Make run `index` the one the single-run panels show, with its last sample."""
         self.active = max(0, min(int(index), len(self.runs) - 1))
         self.sample_seed_char, self.sample = self.samples_by_run.get(self.active_run.run_id, ("", ""))
+
+    # ---- one run per text ------------------------------------------------------------------
+    def park(self, unless: str | None = None) -> None:
+        """Set the current runs aside under their text's label, to come back with `unpark`.
+
+        One group per text: parking again replaces that text's older group (it was autosaved). Nothing
+        happens when `unless` is the current text (its runs are being replaced, not left). At most
+        MAX_PARKED_TEXTS texts are kept; the oldest goes first.
+        """
+        if not self.runs or self.active_run.source == unless:
+            return
+        key = self.active_run.source
+        self.parked.pop(key, None)
+        self.parked[key] = Parked(list(self.runs), self.active, dict(self.samples_by_run))
+        while len(self.parked) > MAX_PARKED_TEXTS:
+            self.parked.pop(next(iter(self.parked)))
+
+    def unpark(self, key: str) -> bool:
+        """Bring back the runs parked under `key` (the current ones are parked first); False if none."""
+        back = self.parked.pop(key, None)
+        if back is None:
+            return False
+        self.park(unless=key)
+        self.install(back.runs, back.active)
+        self.samples_by_run = back.samples_by_run
+        self.select(back.active)
+        return True
+
+    def texts(self) -> list[str]:
+        """The labels of the texts this session has runs for: the current one, then the parked ones."""
+        here = self.active_run.source if self.runs else None
+        return ([here] if here else []) + [k for k in self.parked if k != here]
 
     # ---- training (the only code that changes weights) -------------------------------------
     def train(self, n: int, on_progress: Progress | None = None) -> TrainOutcome:
@@ -282,5 +328,5 @@ def session_of(ss: State) -> Session:
     return sess
 
 
-__all__ = ["Run", "Session", "TrainOutcome", "ActiveTrainer", "session_of", "lead_iteration", "step_group",
+__all__ = ["Run", "Parked", "Session", "TrainOutcome", "ActiveTrainer", "session_of", "lead_iteration", "step_group",
            "SESSION_KEY", "State"]

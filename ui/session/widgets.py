@@ -27,6 +27,7 @@ WIDGET_DEFAULTS = {
     "learning_rate": _DEFAULT_CONFIG.learning_rate,
     "clip": float(_DEFAULT_CONFIG.clip or 0.0),
     "unit": "nats",
+    "loss_smoothing": 0.95,  # the loss chart's bold line (ui/figures/loss.py: DEFAULT_SMOOTHING)
     "probe_pos": 0,
     "sample_length": 200,
     "temperature": 1.0,
