@@ -81,6 +81,7 @@ class Model:
         for k, v in init.items():
             self.params[k] = v
         self.flat_grad, self.grads = flat_views(shapes)   # reused by every training step
+        self._row_starts: dict[int, np.ndarray] = {}      # window size -> (n,) offsets of its rows in dscores
 
     @property
     def state_size(self) -> int:
@@ -109,9 +110,10 @@ class Model:
         T, B, H = hs.shape
         z = np.dot(hs.reshape(T * B, H), self.params["Why"].T)   # (T*B, V) scores, made probabilities in place
         z += self.params["by"]
-        z -= z.max(axis=1, keepdims=True)
+        # The ufuncs' reduce directly: the ndarray methods add a Python wrapper layer per call.
+        z -= np.maximum.reduce(z, 1, keepdims=True)
         np.exp(z, out=z)
-        z /= z.sum(axis=1, keepdims=True)
+        z /= np.add.reduce(z, 1, keepdims=True)
         return z.reshape(T, B, self.V)
 
     def loss_and_grads(self, inputs, targets, h0: np.ndarray | None = None):
@@ -149,10 +151,17 @@ class Model:
         params, g = self.params, self.grads
         hs, cache, state = self.cell.forward(params, inputs, h0)
         dscores = self._probs(hs).reshape(-1, self.V)    # (T*B, V), turned into (p - onehot) / B in place
-        rows = np.arange(len(targets))
-        picked = dscores[rows, targets]
-        loss = float(-np.log(picked).sum())
-        dscores[rows, targets] = picked - 1.0
+        # The target entries by flat position: row offsets are cached per window size, so this is one add
+        # and a 1-D take/put instead of an arange and two 2-D fancy indexings per iteration.
+        n = len(targets)
+        base = self._row_starts.get(n)
+        if base is None:
+            base = self._row_starts[n] = np.arange(n) * self.V
+        at = base + targets                               # (T*B,) flat index of each target probability
+        flat = dscores.reshape(-1)                        # a view (the product's result is C-contiguous)
+        picked = flat.take(at)
+        flat[at] = picked - 1.0
+        loss = -float(np.log(picked, out=picked).sum())  # = sum of -log p: negation is exact
         if B > 1:
             loss /= B
             dscores *= 1.0 / B
