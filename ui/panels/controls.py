@@ -113,7 +113,7 @@ def render_readouts(trainer) -> None:
                   help=f"Iterations per second of the last step, and characters read per second: it/s × {B} "
                        f"stream{'s' if B != 1 else ''} × {T} characters per window.")
         st.metric("Characters seen", _compact(trainer.chars_seen), f"{trainer.epochs:.2f} epochs", width="content",
-                  delta_color="off", delta_arrow="off", help="Characters read in training; one epoch = the whole text once.")
+                  delta_color="off", delta_arrow="off", help="Characters read in training, all streams together; one epoch = the whole text once.")
 
 
 def _log2(v: int) -> float:

@@ -167,8 +167,8 @@ def readouts(ss: State) -> list[dict]:
             tr = run.trainer
             out.append(dict(index=i, name=name, active=i == sess.active,
                             iteration=tr.iteration, smooth_loss=tr.smooth_loss, bits_per_char=tr.bits_per_char,
-                            speed=tr.iters_per_second, chars_per_iteration=tr.config.batch_size * tr.config.seq_length,
-                            error=run.error, needs_reset=run.needs_reset))
+                            speed=tr.iters_per_second, error=run.error, needs_reset=run.needs_reset,
+                            chars_per_iteration=tr.config.batch_size * tr.config.seq_length))
         return out
 
 
