@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -368,7 +369,8 @@ def test_gated_cells_train_after_reset(at, cell):
 def test_two_runs_train_in_lock_step_and_share_the_loss_chart(at):
     """The plumbing compare mode builds on: every run in session_of(ss).runs trains on each click."""
     ss = at.session_state
-    session_of(ss).runs = session_of(ss).runs + [Run(Trainer(trainer(at).text, TrainConfig(hidden_size=8)), "prose")]
+    small = replace(trainer(at).config, hidden_size=8)  # the page's settings but H
+    session_of(ss).runs = session_of(ss).runs + [Run(Trainer(trainer(at).text, small), "prose")]
     train(at, 9)
     assert [r.trainer.iteration for r in session_of(at.session_state).runs] == [9, 9]
     loss = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("loss_chart"))

@@ -188,6 +188,7 @@ def test_every_bounded_box_says_its_limit(key, typed, shown, words):
 
 def test_clamp_on_a_dict_applies_then_on_the_clamped_value():
     ss = dict_session()
+    session_of(ss).take_notices("settings")  # hello world's streams fitted to its length (tested elsewhere)
     seen = []
     ss["clip"] = 5000.0
     assert bounds.clamp(ss, "clip", 0.0, 1000.0, "settings", "Gradient clip", then=lambda s: seen.append(s["clip"]))

@@ -9,6 +9,7 @@ import pytest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer, limits
 from rnn_core.checkpoint import to_bytes
+from rnn_core.presets import FAST
 from ui.session import compare, state, training, uploads, using
 from ui.session.session import Run, session_of
 from tests.helpers_app import unescape
@@ -151,9 +152,11 @@ def test_live_settings_apply_to_the_running_model():
 def test_bad_live_setting_is_refused_with_a_notice_and_widgets_restored():
     ss = small_session()
     tr = session_of(ss).trainer
+    session_of(ss).take_notices("settings")  # hello world's streams fitted to its length (tested elsewhere)
     ss["learning_rate"] = float("nan")
     state.apply_live_settings(ss)
-    assert tr.config.learning_rate == 0.1 and ss["learning_rate"] == 0.1
+    lr = FAST["learning_rate"]  # the page's default
+    assert tr.config.learning_rate == lr and ss["learning_rate"] == lr
     [(kind, msg)] = session_of(ss).take_notices("settings")
     assert kind == "error" and "learning rate" in msg
 

@@ -17,8 +17,10 @@ from ..session import bounds, compare, state
 from ..session.names import md_escape
 from ..session.session import session_of
 from .common import show_notices
+from .controls import chars_rate
 
-TITLE = "Compare runs: RNN vs LSTM vs GRU, or two learning rates"
+TITLE = ("Compare runs: RNN vs LSTM vs GRU, two learning rates, or "
+         f"{compare.PRESETS[compare.PRESET_STREAMS].lower()}")
 
 
 def render_compare(ss) -> None:
@@ -78,6 +80,11 @@ def _starters(ss, add: bool = True) -> None:
     row.button(compare.PRESETS[compare.PRESET_LR], key="compare_lr", icon=":material/tune:",
                on_click=compare.start_preset, args=(ss, compare.PRESET_LR),
                help="Two runs of the sidebar's cell: the sidebar's learning rate and the second one.")
+    row.button(compare.PRESETS[compare.PRESET_STREAMS], key="compare_streams", icon=":material/stacks:",
+               on_click=compare.start_preset, args=(ss, compare.PRESET_STREAMS),
+               help="Two runs of the sidebar's model: min-char-rnn's settings (one stream, learning rate 0.1) and "
+                    "the fast preset's (many streams read the text in parallel, learning rate 0.05). Per iteration "
+                    "the streams read more text; the cards show characters per second.")
     row.number_input("Second learning rate", step=0.01, format="%.5g", key="compare_lr2", width=170,
                      on_change=bounds.clamp, args=(ss, "compare_lr2", 1e-5, 100.0, "compare", "Second learning rate"),
                      help="For “Two learning rates”; the first is the sidebar's.")
@@ -119,4 +126,5 @@ def render_run_cards(ss) -> None:
                 st.caption(":red[:material/error: diverged: " + ("needs Reset" if r["needs_reset"] else
                            "lower its learning rate") + "]")
             else:
-                st.caption(f"{r['bits_per_char']:.3f} bits per character · {r['speed']:,.0f} it/s")
+                st.caption(f"{r['bits_per_char']:.3f} bits per character · {r['speed']:,.0f} it/s · "
+                           f"{chars_rate(r['speed'] * r['chars_per_iteration'])} chars/s")

@@ -5,7 +5,7 @@ import streamlit as st
 
 from rnn_core import limits
 
-from ..session import bounds, state, training
+from ..session import bounds, presets, state, training
 from ..session.names import md_escape
 from ..session.session import Run, session_of
 from .common import show_notices
@@ -84,7 +84,8 @@ def run_summary(run: Run) -> str:
     clip = f"clip ±{c.clip:g}" if c.clip else "no clipping"
     return (f"**Text:** {md_escape(run.source)} · **Model:** {c.cell.upper()}, {c.hidden_size} hidden units, "
             f"windows of {c.seq_length} chars, seed {c.seed} · **Optimizer:** {c.optimizer}, "
-            f"learning rate {c.learning_rate:g}, {clip}")
+            f"learning rate {c.learning_rate:g}, {clip} · **Streams:** {presets.streams_phrase(c)} · "
+            f"**Settings:** {presets.preset_phrase(c)}")
 
 
 def render_readouts(trainer) -> None:
@@ -105,15 +106,30 @@ def render_readouts(trainer) -> None:
                   help="That smooth loss per character in bits: how many yes/no questions the model still "
                        f"needs per character. A uniform guess over {trainer.vocab.size} characters needs "
                        f"{_log2(trainer.vocab.size):.2f}.")
-        st.metric("Speed", f"{trainer.iters_per_second:,.0f} it/s", width="content",
-                  help="Iterations per second of the last step.")
+        ips = trainer.iters_per_second
+        B = trainer.config.batch_size
+        st.metric("Speed", f"{ips:,.0f} it/s", f"{chars_rate(ips * B * T)} chars/s", width="content",
+                  delta_color="off", delta_arrow="off",
+                  help=f"Iterations per second of the last step, and characters read per second: it/s × {B} "
+                       f"stream{'s' if B != 1 else ''} × {T} characters per window.")
         st.metric("Characters seen", _compact(trainer.chars_seen), f"{trainer.epochs:.2f} epochs", width="content",
-                  delta_color="off", delta_arrow="off", help="Characters read in training; one epoch = the whole text once.")
+                  delta_color="off", delta_arrow="off", help="Characters read in training, all streams together; one epoch = the whole text once.")
 
 
 def _log2(v: int) -> float:
     import math
     return math.log2(v)
+
+
+def chars_rate(x: float) -> str:
+    """Characters per second, short: 930, 7.7k, 77k, 1.2M."""
+    if x >= 1e6:
+        return f"{x / 1e6:.1f}M"
+    if x >= 1e4:
+        return f"{x / 1e3:,.0f}k"
+    if x >= 1e3:
+        return f"{x / 1e3:.1f}k"
+    return f"{x:,.0f}"
 
 
 def _compact(n: int) -> str:

@@ -7,7 +7,7 @@ from rnn_core import limits
 from rnn_core.cells import CELLS
 from rnn_core.optim import OPTIMIZERS
 
-from ..session import bounds, state
+from ..session import bounds, presets, state
 from ..session.session import session_of
 from ..session.widgets import HOLD_OUT_FRACTION, cell_options
 from .common import show_notices
@@ -28,7 +28,22 @@ MAX_SEED = 2**31 - 1
 OPTIMIZER_LABELS = {"adagrad": "Adagrad (min-char-rnn)", "sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"}
 
 
+def render_preset(ss) -> None:
+    """The preset switch: it shows the preset the sidebar's values are (nothing = custom) and fills them."""
+    ss[presets.PRESET_KEY] = presets.widget_preset(ss)  # before the widget: it follows edits to the boxes below
+    st.segmented_control(
+        "Training settings", list(presets.PAGE_PRESETS), key=presets.PRESET_KEY, format_func=presets.LABELS.get,
+        on_change=presets.apply_preset, args=(ss,), width="stretch",
+        help="Fills streams, optimizer, learning rate and clip below. **Fast** learns in seconds: "
+             f"{presets.FAST['batch_size']} streams read the text in parallel. **min-char-rnn, exactly** is "
+             "Karpathy's program: one stream, Adagrad, learning rate 0.1, clip 5. Streams apply on Reset.")
+    name = ss.get(presets.PRESET_KEY)
+    st.caption(presets.PAGE_PRESETS[name]["description"] + "." if name else
+               "Custom: your own mix (neither preset). Pick one to fill the boxes below.")
+
+
 def render_settings(ss) -> None:
+    render_preset(ss)
     st.subheader("Model", help="Changing these needs a new model: they apply when you press Reset.")
     st.caption(":material/pending: **Applies on Reset** (the current model keeps training until then).")
     model_cell = session_of(ss).trainer.config.cell
@@ -43,9 +58,13 @@ def render_settings(ss) -> None:
                     on_change=bounds.clamp, args=(ss, "hidden_size", 1, limits.MAX_HIDDEN, "settings", "Hidden units"),
                     help="Size of the memory vector carried from character to character.")
     st.number_input(f"Sequence length T (1–{limits.MAX_SEQ_LENGTH})", step=5, key="seq_length",
-                    on_change=bounds.clamp, args=(ss, "seq_length", 1, limits.MAX_SEQ_LENGTH, "settings",
-                                                  "Sequence length"),
+                    on_change=bounds.clamp_seq_length, args=(ss,),
                     help="Characters per training window: backpropagation goes back this many steps.")
+    st.number_input(f"Streams B (1–{limits.MAX_BATCH}; B × T at most {limits.MAX_BATCH_CHARS:,})", step=1,
+                    key="batch_size", on_change=bounds.clamp_streams, args=(ss,),
+                    help="How many windows are read side by side, from evenly spaced places in the text, before "
+                         "one update (their gradients are averaged). 1 is min-char-rnn: one update per window. "
+                         "More streams read more characters per second and give steadier updates.")
     st.number_input("Seed", step=1, key="seed", on_change=bounds.clamp,
                     args=(ss, "seed", 0, MAX_SEED, "settings", "Seed"),
                     help="The random initial weights come from this seed: the same seed, the same run.")

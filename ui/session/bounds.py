@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+from rnn_core import limits
+
 from .session import State, session_of
 
 DEFAULT_TOO_HIGH = "{what}: at most {bound}; {typed} was typed, so the box now says {bound}."
@@ -47,4 +49,34 @@ def clamp(ss: State, key: str, lo, hi, area: str, what: str, too_high: str = DEF
     return moved
 
 
-__all__ = ["clamp", "DEFAULT_TOO_HIGH", "DEFAULT_TOO_LOW"]
+BATCH_CHARS_TOO_HIGH = ("{what}: at most {bound} {with_}, because streams × sequence length is at most "
+                        f"{limits.MAX_BATCH_CHARS:,} characters per iteration; {{typed}} was typed, so the box now "
+                        "says {bound}.")
+
+
+def _int_of(ss: State, key: str) -> int:
+    try:
+        return max(1, int(ss.get(key) or 1))
+    except (TypeError, ValueError, OverflowError):
+        return 1
+
+
+def clamp_streams(ss: State, then=None) -> bool:
+    """The streams box: 1..MAX_BATCH, and streams × the sidebar's sequence length within MAX_BATCH_CHARS."""
+    T = _int_of(ss, "seq_length")
+    hi = min(limits.MAX_BATCH, limits.MAX_BATCH_CHARS // T)
+    too_high = DEFAULT_TOO_HIGH if hi == limits.MAX_BATCH else \
+        BATCH_CHARS_TOO_HIGH.replace("{with_}", f"with windows of {T} characters")
+    return clamp(ss, "batch_size", 1, hi, "settings", "Streams", too_high, then)
+
+
+def clamp_seq_length(ss: State, then=None) -> bool:
+    """The sequence-length box: 1..MAX_SEQ_LENGTH, and the sidebar's streams × it within MAX_BATCH_CHARS."""
+    B = _int_of(ss, "batch_size")
+    hi = min(limits.MAX_SEQ_LENGTH, limits.MAX_BATCH_CHARS // B)
+    too_high = DEFAULT_TOO_HIGH if hi == limits.MAX_SEQ_LENGTH else \
+        BATCH_CHARS_TOO_HIGH.replace("{with_}", f"with {B} streams")
+    return clamp(ss, "seq_length", 1, hi, "settings", "Sequence length", too_high, then)
+
+
+__all__ = ["clamp", "clamp_streams", "clamp_seq_length", "DEFAULT_TOO_HIGH", "DEFAULT_TOO_LOW"]

@@ -12,8 +12,9 @@ from assets.corpora import CORPORA, read_corpus
 from rnn_core import LIVE_FIELDS, TextError, TrainConfig, Trainer, limits
 
 from .names import md_escape
+from .presets import fit_streams
 from .session import Run, State, session_of
-from .widgets import DEFAULT_CORPUS, changed_settings, config_from_widgets, sync_widgets
+from .widgets import DEFAULT_CORPUS, changed_settings, sync_widgets
 
 PROBE_DEFAULT_CHARS = 80     # default probe: the first 80 characters of the training text
 MAX_RUNS = 3                 # compare mode trains at most this many runs together
@@ -26,7 +27,9 @@ def init_state(ss: State) -> None:
         return
     text = read_corpus(ss["corpus"]) if ss["corpus"] in CORPORA else read_corpus(DEFAULT_CORPUS)
     try:
-        trainer = Trainer(text, config_from_widgets(ss))
+        cfg, fitted = fit_streams(ss, text, ss["corpus"])  # a short text gets fewer streams
+        trainer = Trainer(text, cfg)
+        fitted()
     except ValueError:   # settings from an odd session: fall back to the defaults
         trainer = Trainer(text, TrainConfig())
         sync_widgets(ss, trainer.config)
@@ -97,7 +100,9 @@ def default_probe_text(text: str) -> str:
 def new_run(ss: State, text: str, source: str, origin: str = "") -> Run:
     """A fresh run on `text` with the sidebar's settings. The current runs are parked under their text
     (unless it is the same text), and this becomes `source`'s one run."""
-    run = Run(Trainer(text, config_from_widgets(ss)), source, origin=origin)  # raises before anything changes
+    cfg, fitted = fit_streams(ss, text, source)  # a short text gets fewer streams
+    run = Run(Trainer(text, cfg), source, origin=origin)  # raises before anything changes
+    fitted()
     _leave_text(ss, source)
     install(ss, [run])
     return run
@@ -185,10 +190,12 @@ def reset(ss: State) -> None:
     sess = session_of(ss)
     run = sess.active_run
     try:
-        new = Run(Trainer(run.trainer.text, config_from_widgets(ss)), run.source)
+        cfg, fitted = fit_streams(ss, run.trainer.text, run.source)  # a short text gets fewer streams
+        new = Run(Trainer(run.trainer.text, cfg), run.source)
     except ValueError as err:
         sess.notify("controls", "error", f"Reset failed, the run is unchanged: {err}")
         return
+    fitted()
     new_runs = [Run(Trainer(r.trainer.text, r.trainer.config), r.source) for r in sess.runs]
     new_runs[sess.active] = new
     install(ss, new_runs, sess.active)
