@@ -12,7 +12,7 @@ HERE = Path(__file__).resolve().parent
 CORPORA: dict[str, dict] = {
     "hello world": {
         "file": "hello.txt",
-        "description": "The line 'hello world' eight times, as in the seed notebook: memorized in seconds.",
+        "description": "The line 'hello world' eight times: the smallest test there is, learned by heart in seconds.",
     },
     "prose": {
         "file": "prose.txt",

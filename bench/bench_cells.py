@@ -1,20 +1,18 @@
 """Training speed per cell: the vectorized engine against a naive per-timestep implementation.
 
-    OPENBLAS_NUM_THREADS=1 python bench/bench_cells.py [--rounds 7] [--hidden 100] [--seq-length 25]
+    python bench/bench_cells.py [--rounds 7] [--hidden 100] [--seq-length 25]
 
-One process, one BLAS thread. Each round times every (cell, implementation) pair once, in the
+One process; BLAS pinned to one thread with threadpoolctl inside the script (as the command line
+does for its users; the environment is left alone). For the RNN the baseline is min-char-rnn's own
+loop (rnn_core/reference/seed_loop.py); the seed has no LSTM or GRU loop, so those compare with the
+naive cells written in the same per-time-step style. Each round times every (cell, implementation) pair once, in the
 same order, so drifts in machine speed hit all of them alike; the table reports medians over
 rounds. One iteration is a full training step on a window of T characters: forward, backward,
-clip to [-5, 5], Adagrad (engine: Trainer.step; naive: tests/oracle.py's NaiveRNN and
-tests/naive_cells.py's NaiveLSTM / NaiveGRU, which do the same work per time step with one-hot
-vectors). The text is random over 65 printable characters (V = 65, like tiny-shakespeare).
+clip to [-5, 5], Adagrad (engine: Trainer.step; naive: SeedLoop for the RNN and
+rnn_core/reference/naive_cells.py's NaiveLSTM / NaiveGRU, which do the same work per time step with
+one-hot vectors). The text is random over 65 printable characters (V = 65, like tiny-shakespeare).
 """
 from __future__ import annotations
-
-import os
-
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
@@ -29,8 +27,8 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rnn_core import TrainConfig, Trainer  # noqa: E402
-from tests.naive_cells import NAIVE  # noqa: E402
-from tests.oracle import NaiveRNN  # noqa: E402
+from rnn_core.reference.naive_cells import NAIVE  # noqa: E402
+from rnn_core.reference.seed_loop import SeedLoop  # noqa: E402
 
 CELLS = ("rnn", "lstm", "gru")
 
@@ -46,9 +44,9 @@ def make_pair(cell: str, text: str, H: int, T: int):
     tr = Trainer(text, TrainConfig(cell=cell, hidden_size=H, seq_length=T, sample_every=0))
     params = {k: v.copy() for k, v in tr.model.params.items()}
     if cell == "rnn":
-        naive = NaiveRNN(text, hidden_size=H, seq_length=T, params=params)
-    else:
-        naive = NAIVE[cell](text, hidden_size=H, seq_length=T, params=params)
+        seed = SeedLoop(text, H, T, params=params)
+        return (lambda n: tr.step(n)), seed.step
+    naive = NAIVE[cell](text, hidden_size=H, seq_length=T, params=params)
     return (lambda n: tr.step(n)), (lambda n: [naive.train_step() for _ in range(n)])
 
 
@@ -79,8 +77,8 @@ def main(argv=None) -> None:
             for k, (fn, n) in enumerate(runs[cell]):
                 samples[cell, k].append(rate(fn, n))
     print(f"H={H}, T={T}, V=65, {args.rounds} rounds, medians; numpy {np.__version__}, "
-          f"Python {platform.python_version()}, 1 BLAS thread\n")
-    print("| cell | engine it/s | naive it/s | speedup |")
+          f"Python {platform.python_version()}, BLAS pinned to 1 thread (threadpoolctl)\n")
+    print("| cell | engine it/s | naive it/s (rnn: min-char-rnn's loop) | speedup |")
     print("|---|---:|---:|---:|")
     for cell in CELLS:
         e, nv = statistics.median(samples[cell, 0]), statistics.median(samples[cell, 1])

@@ -1,6 +1,7 @@
 """Command line: train on a text file, or sample from a saved run.
 
     python -m rnn_core train input.txt --iters 5000 --out run.npz
+    python -m rnn_core train input.txt --iters 2000 --batch-size 32 --lr 0.05 --out run.npz
     python -m rnn_core sample run.npz --seed-char a --length 200 --temperature 0.8
 """
 from __future__ import annotations
@@ -18,13 +19,16 @@ def _train(args) -> int:
         tr = Trainer.load(args.out)
     else:
         cfg = TrainConfig(cell=args.cell, hidden_size=args.hidden, seq_length=args.seq_length,
-                          learning_rate=args.lr, optimizer=args.optimizer, clip=args.clip, seed=args.seed)
+                          learning_rate=args.lr, optimizer=args.optimizer, clip=args.clip, seed=args.seed,
+                          batch_size=args.batch_size)
         tr = Trainer(text, cfg)
     print(f"{len(text):,} characters, {tr.vocab.size} distinct; {tr.config}", file=sys.stderr)
-    from tqdm import tqdm  # optional nicety: only the CLI needs it
+    from threadpoolctl import threadpool_limits  # the CLI's own dependencies; the engine needs only numpy
+    from tqdm import tqdm
 
     chunk = max(1, min(100, args.iters))
-    with tqdm(total=args.iters, unit="it", file=sys.stderr, disable=args.quiet) as bar:
+    # One BLAS thread: the products are small, and extra threads only add hand-offs (bench/bench_engine.py --no-pin).
+    with threadpool_limits(limits=1), tqdm(total=args.iters, unit="it", file=sys.stderr, disable=args.quiet) as bar:
         done = 0
         while done < args.iters:
             n = min(chunk, args.iters - done)
@@ -57,6 +61,8 @@ def main(argv=None) -> int:
     t.add_argument("--cell", default=d.cell)
     t.add_argument("--hidden", type=int, default=d.hidden_size)
     t.add_argument("--seq-length", type=int, default=d.seq_length)
+    t.add_argument("--batch-size", type=int, default=d.batch_size,
+                   help="streams trained together, reading from evenly spaced offsets (1: min-char-rnn)")
     t.add_argument("--lr", type=float, default=d.learning_rate)
     t.add_argument("--optimizer", default=d.optimizer)
     t.add_argument("--clip", type=float, default=d.clip)

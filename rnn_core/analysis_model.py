@@ -31,12 +31,17 @@ class Window:
 
 
 def next_window(trainer) -> Window:
-    """The same window Trainer.step would pick next (including its reset to the start of the text)."""
-    T, N = trainer.config.seq_length, len(trainer.data)
-    if trainer.pointer + T + 1 >= N or trainer.iteration == 0:
+    """The same window Trainer.step would pick next (including its reset to the start of the text).
+
+    With several streams (batch_size B > 1) this is the first stream's window and state: the views
+    follow one stream, the one that starts at the beginning of the text.
+    """
+    T = trainer.config.seq_length
+    L = trainer.stream_length
+    if trainer.pointer + T + 1 >= L or trainer.iteration == 0:
         start, state = 0, trainer.model.zero_state()
     else:
-        start, state = int(trainer.pointer), np.array(trainer.state, dtype=float)
+        start, state = int(trainer.pointer), np.array(trainer.state[0], dtype=float)
     d = trainer.data
     return Window(start, d[start : start + T].copy(), d[start + 1 : start + T + 1].copy(), state)
 

@@ -5,21 +5,23 @@ and backward. Everything around it (input lookup is the cell's, output layer and
 softmax are the model's) is batched over time; only the recurrence itself is a
 Python loop, because h_t needs h_{t-1}.
 
-Shapes: T time steps, H hidden units, V vocabulary size. A cell's state is a 1-D
-array of length `state_size(H)`; its first H entries are the hidden vector h that
-the output layer reads.
+Shapes: T time steps, B streams (TrainConfig.batch_size), H hidden units, V vocabulary
+size. A cell's state for one stream is a vector of length `state_size(H)` whose first H
+entries are the hidden vector h that the output layer reads; B streams carry a (B, state_size)
+array. The streams share the parameters and never mix: row b of every array is stream b.
 
 The contract every cell keeps (the model, the trainer, checkpoints and analysis rely on it):
     param_names                      names of the cell's own parameters (the model adds Why, by)
-    state_size(H) -> int             length of the carried state (H for RNN/GRU, 2H for LSTM = [h, c])
+    state_size(H) -> int             length of one stream's state (H for RNN/GRU, 2H for LSTM = [h, c])
     init_params(rng, V, H) -> dict   fresh parameters, drawn from rng in a fixed order
-    forward(p, inputs, state0) -> (hs (T, H), cache, last state)
-    backward(p, cache, dhs, out)     dhs (T, H) = dL/dh_t from the output layer; the cell adds the
-                                     gradient arriving from step t+1 IN PLACE, so on return dhs[t] is
-                                     the total dL/dh_t (the gradient-flow view reads it); writes the
-                                     gradients of its parameters into the arrays of `out`
-    step(p, ix, state) -> (new state, h)   one character, for sampling
-    probe_extras(cache) -> dict      optional: per-position internals to show, each (T, H)
+    forward(p, inputs (T, B), state0 (B, S)) -> (hs (T, B, H), cache, last state (B, S))
+    backward(p, cache, dhs, out)     dhs (T, B, H) (or (T, H) when B = 1) = dL/dh_t from the output
+                                     layer; the cell adds the gradient arriving from step t+1 IN
+                                     PLACE, so on return dhs[t] is the total dL/dh_t (the
+                                     gradient-flow view reads it); writes the gradients of its
+                                     parameters, summed over the streams, into the arrays of `out`
+    step(p, ix, state) -> (new state, h)   one character of one stream, state (S,), for sampling
+    probe_extras(cache) -> dict      optional: per-position internals of the first stream, each (T, H)
 
 What a cell says about itself (the page, the analysis and the compare presets read these, so a new
 cell is one class plus one line in CELLS):
@@ -39,13 +41,7 @@ from __future__ import annotations
 import numpy as np
 
 from .cell_views import HIDDEN, View
-
-
-def one_hot(ids: np.ndarray, V: int) -> np.ndarray:
-    """(T,) ids -> (T, V) rows of zeros with a single 1."""
-    x = np.zeros((len(ids), V))
-    x[np.arange(len(ids)), ids] = 1.0
-    return x
+from .onehot import one_hot, scatter_columns  # noqa: F401  (one_hot: part of this module's API)
 
 
 class RNNCell:
@@ -70,40 +66,47 @@ class RNNCell:
         }
 
     def forward(self, p: dict, inputs: np.ndarray, state0: np.ndarray):
-        """Run the window. Returns (hs (T, H), cache for backward, last state)."""
+        """Run the window. inputs (T, B), state0 (B, H). Returns (hs (T, B, H), cache, last state (B, H))."""
         Wxh, Whh, bh = p["Wxh"], p["Whh"], p["bh"]
-        T, H = len(inputs), Whh.shape[0]
-        # Indexing a column of Wxh is the one-hot product Wxh @ x_t without the product.
-        xw = Wxh[:, inputs].T + bh                      # (T, H)
-        hs = np.empty((T + 1, H))                        # hs[0] = h_{-1}
+        T, B = inputs.shape
+        H = Whh.shape[0]
+        hs = np.empty((T + 1, B, H))                     # hs[0] = h_{-1}
         hs[0] = state0
-        buf = np.empty(H)
-        dot, tanh = np.dot, np.tanh
-        for t in range(T):
-            pre = xw[t]
-            pre += dot(Whh, hs[t], out=buf)
-            tanh(pre, out=hs[t + 1])
+        # Row x of Wxh.T is the one-hot product Wxh @ x without the product; written straight into
+        # hs[1:] so the loop turns each pre-activation into h_t in place.
+        np.add(Wxh.T[inputs], bh, out=hs[1:])           # (T, B, H) input term + bias
+        WhhT, buf = Whh.T, np.empty((B, H))
+        dot, tanh, add = np.dot, np.tanh, np.add
+        prev = hs[0]
+        # Iterating yields the (B, H) views cheaply; `out` is passed by position (no keyword parsing):
+        # at H = 100 these three calls per character are most of the forward pass.
+        for cur in hs[1:]:
+            add(cur, dot(prev, WhhT, buf), cur)
+            tanh(cur, cur)
+            prev = cur
         return hs[1:], (inputs, hs), hs[T].copy()
 
     def backward(self, p: dict, cache, dhs: np.ndarray, out: dict) -> None:
-        """dhs (T, H) = dL/dh_t from the output layer (overwritten). Writes the cell's grads into `out`."""
+        """dhs (T, B, H) = dL/dh_t from the output layer (made the total in place). Grads into `out`."""
         inputs, hs = cache
         Whh = p["Whh"]
-        T, H = dhs.shape
-        dtanh = 1.0 - hs[1:] * hs[1:]                    # (T, H) tanh'(pre_t)
-        draw = np.empty((T, H))                          # dL/d(pre-activation)
-        dnext = np.zeros(H)
-        dot, mul = np.dot, np.multiply
-        for t in range(T - 1, -1, -1):
-            dh = dhs[t]
-            dh += dnext                                  # from the output, plus from step t+1
-            d = draw[t]
-            mul(dtanh[t], dh, out=d)
-            dot(d, Whh, out=dnext)                       # Whh.T @ draw[t]
-        # dWxh = draw.T @ onehot(inputs): a small product beats a scatter-add (np.add.at) here.
-        np.dot(draw.T, one_hot(inputs, out["Wxh"].shape[1]), out=out["Wxh"])
-        np.dot(draw.T, hs[:-1], out=out["Whh"])
-        draw.sum(axis=0, out=out["bh"])
+        T, B = inputs.shape
+        H = Whh.shape[0]
+        dhs = dhs.reshape(T, B, H)                       # a view: (T, H) callers with B = 1 see the totals
+        draw = np.subtract(1.0, np.square(hs[1:]))       # (T, B, H) tanh'(pre_t), made dL/d(pre_t) below
+        dnext = np.zeros((B, H))
+        dot, mul, add = np.dot, np.multiply, np.add
+        # Iterating over the reversed arrays hands out the (B, H) rows as views, cheaper than indexing.
+        for dh, d in zip(dhs[:0:-1], draw[:0:-1]):      # t = T-1 .. 1
+            add(dh, dnext, dh)                           # from the output, plus from step t+1
+            mul(d, dh, d)
+            dot(d, Whh, dnext)                           # Whh.T @ draw[t], per stream
+        add(dhs[0], dnext, dhs[0])                       # t = 0: the gradient into the start state is not needed
+        mul(draw[0], dhs[0], draw[0])
+        flat = draw.reshape(T * B, H)
+        scatter_columns(flat, inputs.reshape(-1), out["Wxh"])
+        np.dot(flat.T, hs[:-1].reshape(T * B, H), out=out["Whh"])
+        flat.sum(axis=0, out=out["bh"])
 
     def step(self, p: dict, ix: int, state: np.ndarray):
         """One character through the cell (sampling). Returns (new state, h)."""

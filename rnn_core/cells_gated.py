@@ -53,13 +53,7 @@ from __future__ import annotations
 import numpy as np
 
 from .cell_views import HIDDEN, View
-
-
-def _one_hot(ids: np.ndarray, V: int) -> np.ndarray:
-    # Kept here (not imported from .cells) so cells.py can import this module without a cycle.
-    x = np.zeros((len(ids), V))
-    x[np.arange(len(ids)), ids] = 1.0
-    return x
+from .onehot import scatter_columns
 
 
 def _sigmoid(x):
@@ -105,52 +99,56 @@ class LSTMCell:
         return s
 
     def forward(self, p: dict, inputs: np.ndarray, state0: np.ndarray):
-        """Run the window. Returns (hs (T, H), cache for backward, last state [h_T, c_T])."""
+        """inputs (T, B), state0 (B, 2H). Returns (hs (T, B, H), cache, last state (B, 2H) = [h_T, c_T])."""
         Wx, Wh, b = p["Wx"], p["Wh"], p["b"]
-        T, H = len(inputs), Wh.shape[1]
+        T, B = inputs.shape
+        H = Wh.shape[1]
         s = self._scale(H)
-        xw = Wx[:, inputs].T + b                         # (T, 4H) input term for every step
-        xw *= s
-        acts = np.empty((T, 4 * H))                      # gate activations [i, f, o, g] per step
-        hs = np.empty((T + 1, H))                        # hs[0] = h_{-1}
-        cs = np.empty((T + 1, H))                        # cs[0] = c_{-1}
-        tcs = np.empty((T, H))                           # tanh(c_t)
-        hs[0], cs[0] = state0[:H], state0[H:]
-        buf, ig = np.empty(4 * H), np.empty(H)
-        dot, tanh, mul, add = np.dot, np.tanh, np.multiply, np.add
-        H3 = 3 * H
+        acts = np.add(Wx.T[inputs], b)                   # (T, B, 4H) input term; gates [i, f, o, g] after the loop
+        acts *= s
+        hs = np.empty((T + 1, B, H))                     # hs[0] = h_{-1}
+        cs = np.empty((T + 1, B, H))                     # cs[0] = c_{-1}
+        tcs = np.empty((T, B, H))                        # tanh(c_t)
+        hs[0], cs[0] = state0[:, :H], state0[:, H:]
+        buf, ig = np.empty((B, 4 * H)), np.empty((B, H))
+        WhT = Wh.T
+        dot, tanh, mul = np.dot, np.tanh, np.multiply
+        H2, H3 = 2 * H, 3 * H
         for t in range(T):
             a = acts[t]
-            dot(Wh, hs[t], out=buf)
+            dot(hs[t], WhT, out=buf)
             buf *= s                                     # cheaper than a scaled copy of Wh per window
-            add(xw[t], buf, out=a)
+            a += buf
             tanh(a, out=a)
-            sg = a[:H3]
+            sg = a[:, :H3]
             sg *= 0.5
             sg += 0.5                                    # i, f, o = σ(pre)
             c = cs[t + 1]
-            mul(a[H:2 * H], cs[t], out=c)               # f * c_{t-1}
-            c += mul(a[:H], a[H3:], out=ig)             # + i * g
-            mul(a[2 * H:H3], tanh(c, out=tcs[t]), out=hs[t + 1])
-        last = np.concatenate([hs[T], cs[T]])
+            mul(a[:, H:H2], cs[t], out=c)               # f * c_{t-1}
+            c += mul(a[:, :H], a[:, H3:], out=ig)       # + i * g
+            mul(a[:, H2:H3], tanh(c, out=tcs[t]), out=hs[t + 1])
+        last = np.concatenate([hs[T], cs[T]], axis=1)
         return hs[1:], (inputs, hs, cs, tcs, acts), last
 
     def backward(self, p: dict, cache, dhs: np.ndarray, out: dict) -> None:
-        """dhs (T, H) = dL/dh_t from the output layer; on return the total dL/dh_t. Grads into `out`."""
+        """dhs (T, B, H) = dL/dh_t from the output layer; on return the total dL/dh_t. Grads into `out`."""
         inputs, hs, cs, tcs, acts = cache
         Wh = p["Wh"]
-        T, H = dhs.shape
-        i, f, o, g = (acts[:, k * H : (k + 1) * H] for k in range(4))   # each (T, H)
+        T, B = inputs.shape
+        H = Wh.shape[1]
+        dhs = dhs.reshape(T, B, H)                       # a view: (T, H) callers with B = 1 see the totals
+        i, f, o, g = (acts[..., k * H : (k + 1) * H] for k in range(4))   # each (T, B, H)
         # Local derivatives, all steps at once: dpre = (dL/dc or dL/dh) * k.
-        k_if = np.empty((T, 2, H))
-        np.multiply(g * i, 1.0 - i, out=k_if[:, 0])          # dpre_i / dc
-        np.multiply(cs[:-1] * f, 1.0 - f, out=k_if[:, 1])    # dpre_f / dc
+        k_if = np.empty((T, B, 2, H))
+        np.multiply(g * i, 1.0 - i, out=k_if[:, :, 0])       # dpre_i / dc
+        np.multiply(cs[:-1] * f, 1.0 - f, out=k_if[:, :, 1]) # dpre_f / dc
         k_o = tcs * o * (1.0 - o)                            # dpre_o / dh
         k_g = i * (1.0 - g * g)                              # dpre_g / dc
         k_c = o * (1.0 - tcs * tcs)                          # dc_t / dh_t
-        da = np.empty((T, 4 * H))                            # dL/d(pre-activation), [i, f, o, g]
-        da4 = da.reshape(T, 4, H)
-        dhn, dcn, dc = np.zeros(H), np.zeros(H), np.empty(H)
+        da = np.empty((T, B, 4 * H))                         # dL/d(pre-activation), [i, f, o, g]
+        da4 = da.reshape(T, B, 4, H)
+        dhn, dcn, dc = np.zeros((B, H)), np.zeros((B, H)), np.empty((B, H))
+        dc2 = dc[:, None, :]                                 # (B, 1, H) view, broadcast over i and f
         dot, mul = np.dot, np.multiply
         for t in range(T - 1, -1, -1):
             dh = dhs[t]
@@ -158,14 +156,15 @@ class LSTMCell:
             mul(dh, k_c[t], out=dc)
             dc += dcn                                        # dL/dc_t
             d = da4[t]
-            mul(k_if[t], dc, out=d[:2])
-            mul(k_o[t], dh, out=d[2])
-            mul(k_g[t], dc, out=d[3])
+            mul(k_if[t], dc2, out=d[:, :2])
+            mul(k_o[t], dh, out=d[:, 2])
+            mul(k_g[t], dc, out=d[:, 3])
             mul(dc, f[t], out=dcn)                           # dL/dc_{t-1}
             dot(da[t], Wh, out=dhn)                          # Wh.T @ da_t = dL/dh_{t-1} (recurrent part)
-        np.dot(da.T, _one_hot(inputs, out["Wx"].shape[1]), out=out["Wx"])
-        np.dot(da.T, hs[:-1], out=out["Wh"])
-        da.sum(axis=0, out=out["b"])
+        flat = da.reshape(T * B, 4 * H)
+        scatter_columns(flat, inputs.reshape(-1), out["Wx"])
+        np.dot(flat.T, hs[:-1].reshape(T * B, H), out=out["Wh"])
+        flat.sum(axis=0, out=out["b"])
 
     def step(self, p: dict, ix: int, state: np.ndarray):
         """One character (sampling). state = [h, c]; returns (new state, h)."""
@@ -178,11 +177,11 @@ class LSTMCell:
         return np.concatenate([h, c]), h
 
     def probe_extras(self, cache) -> dict[str, np.ndarray]:
-        """Cell state and gate activations per position, each (T, H)."""
+        """Cell state and gate activations per position of the first stream, each (T, H)."""
         _, _, cs, _, acts = cache
-        H = cs.shape[1]
-        gate = lambda k: acts[:, k * H : (k + 1) * H].copy()  # noqa: E731
-        return {"cell": cs[1:].copy(), "input gate": gate(0), "forget gate": gate(1),
+        H = cs.shape[-1]
+        gate = lambda k: acts[:, 0, k * H : (k + 1) * H].copy()  # noqa: E731
+        return {"cell": cs[1:, 0].copy(), "input gate": gate(0), "forget gate": gate(1),
                 "output gate": gate(2), "candidate": gate(3)}
 
 
@@ -212,67 +211,70 @@ class GRUCell:
         }
 
     def forward(self, p: dict, inputs: np.ndarray, state0: np.ndarray):
-        """Run the window. Returns (hs (T, H), cache for backward, last state h_T)."""
+        """inputs (T, B), state0 (B, H). Returns (hs (T, B, H), cache for backward, last state h_T (B, H))."""
         Wx, Wh, b = p["Wx"], p["Wh"], p["b"]
-        T, H = len(inputs), Wh.shape[1]
+        T, B = inputs.shape
+        H = Wh.shape[1]
         H2 = 2 * H
-        xw = Wx[:, inputs].T + b                         # (T, 3H)
-        xw[:, :H2] *= 0.5                                # z, r: σ via tanh(x/2)
-        Wzr, Wn = Wh[:H2], Wh[H2:]                       # (2H, H), (H, H)
-        acts = np.empty((T, 3 * H))                      # [z, r, n] per step
-        hs = np.empty((T + 1, H))                        # hs[0] = h_{-1}
-        rh = np.empty((T, H))                            # r_t * h_{t-1}
-        hmn = np.empty((T, H))                           # h_{t-1} - n_t
-        buf, tmp = np.empty(H2), np.empty(H)
+        acts = np.add(Wx.T[inputs], b)                   # (T, B, 3H) input term; [z, r, n] after the loop
+        acts[..., :H2] *= 0.5                            # z, r: σ via tanh(x/2)
+        WzrT, WnT = Wh[:H2].T, Wh[H2:].T                 # (H, 2H), (H, H)
+        hs = np.empty((T + 1, B, H))                     # hs[0] = h_{-1}
+        rh = np.empty((T, B, H))                         # r_t * h_{t-1}
+        hmn = np.empty((T, B, H))                        # h_{t-1} - n_t
+        buf, tmp = np.empty((B, H2)), np.empty((B, H))
         hs[0] = state0
         dot, tanh, mul, add = np.dot, np.tanh, np.multiply, np.add
         for t in range(T):
             a, h = acts[t], hs[t]
-            zr, n = a[:H2], a[H2:]
-            dot(Wzr, h, out=buf)
+            zr, n = a[:, :H2], a[:, H2:]
+            dot(h, WzrT, out=buf)
             buf *= 0.5
-            add(xw[t, :H2], buf, out=zr)
+            zr += buf
             tanh(zr, out=zr)
             zr *= 0.5
             zr += 0.5                                    # z, r = σ(pre)
-            mul(a[H:H2], h, out=rh[t])
-            add(xw[t, H2:], dot(Wn, rh[t], out=tmp), out=n)
+            mul(a[:, H:H2], h, out=rh[t])
+            n += dot(rh[t], WnT, out=tmp)
             tanh(n, out=n)
             d = np.subtract(h, n, out=hmn[t])
-            add(n, mul(a[:H], d, out=tmp), out=hs[t + 1])   # n + z * (h - n)
+            add(n, mul(a[:, :H], d, out=tmp), out=hs[t + 1])   # n + z * (h - n)
         return hs[1:], (inputs, hs, acts, rh, hmn), hs[T].copy()
 
     def backward(self, p: dict, cache, dhs: np.ndarray, out: dict) -> None:
-        """dhs (T, H) = dL/dh_t from the output layer; on return the total dL/dh_t. Grads into `out`."""
+        """dhs (T, B, H) = dL/dh_t from the output layer; on return the total dL/dh_t. Grads into `out`."""
         inputs, hs, acts, rh, hmn = cache
         Wh = p["Wh"]
-        T, H = dhs.shape
+        T, B = inputs.shape
+        H = Wh.shape[1]
         H2 = 2 * H
-        z, r, n = (acts[:, k * H : (k + 1) * H] for k in range(3))      # each (T, H)
+        dhs = dhs.reshape(T, B, H)                       # a view: (T, H) callers with B = 1 see the totals
+        z, r, n = (acts[..., k * H : (k + 1) * H] for k in range(3))    # each (T, B, H)
         k_z = hmn * z * (1.0 - z)                            # dpre_z / dh
         k_n = (1.0 - z) * (1.0 - n * n)                      # dpre_n / dh
         k_r = hs[:-1] * r * (1.0 - r)                        # dpre_r / d(r*h)
         Wzr, Wn = Wh[:H2], Wh[H2:]
-        da = np.empty((T, 3 * H))                            # dL/d(pre-activation), [z, r, n]
-        drh = np.empty((T, H))                               # dL/d(r_t * h_{t-1})
-        dhn, tmp = np.zeros(H), np.empty(H)
+        da = np.empty((T, B, 3 * H))                         # dL/d(pre-activation), [z, r, n]
+        drh = np.empty((T, B, H))                            # dL/d(r_t * h_{t-1})
+        dhn, tmp = np.zeros((B, H)), np.empty((B, H))
         dot, mul = np.dot, np.multiply
         for t in range(T - 1, -1, -1):
             dh = dhs[t]
             dh += dhn                                        # from the output, plus from step t+1
             d, e = da[t], drh[t]
-            mul(k_z[t], dh, out=d[:H])
-            dn = mul(k_n[t], dh, out=d[H2:])
+            mul(k_z[t], dh, out=d[:, :H])
+            dn = mul(k_n[t], dh, out=d[:, H2:])
             dot(dn, Wn, out=e)
-            mul(k_r[t], e, out=d[H:H2])
-            dot(d[:H2], Wzr, out=dhn)                        # through the gates
+            mul(k_r[t], e, out=d[:, H:H2])
+            dot(d[:, :H2], Wzr, out=dhn)                     # through the gates
             dhn += mul(dh, z[t], out=tmp)                    # through z * h_{t-1}
             dhn += mul(e, r[t], out=tmp)                     # through r * h_{t-1}
-        np.dot(da.T, _one_hot(inputs, out["Wx"].shape[1]), out=out["Wx"])
+        flat = da.reshape(T * B, 3 * H)
+        scatter_columns(flat, inputs.reshape(-1), out["Wx"])
         gWh = out["Wh"]
-        np.dot(da[:, :H2].T, hs[:-1], out=gWh[:H2])
-        np.dot(da[:, H2:].T, rh, out=gWh[H2:])
-        da.sum(axis=0, out=out["b"])
+        np.dot(flat[:, :H2].T, hs[:-1].reshape(T * B, H), out=gWh[:H2])
+        np.dot(flat[:, H2:].T, rh.reshape(T * B, H), out=gWh[H2:])
+        flat.sum(axis=0, out=out["b"])
 
     def step(self, p: dict, ix: int, state: np.ndarray):
         """One character (sampling). Returns (new state, h); the state is h."""
@@ -285,8 +287,8 @@ class GRUCell:
         return h, h
 
     def probe_extras(self, cache) -> dict[str, np.ndarray]:
-        """Gate activations per position, each (T, H)."""
+        """Gate activations per position of the first stream, each (T, H)."""
         _, _, acts, _, _ = cache
-        H = acts.shape[1] // 3
-        gate = lambda k: acts[:, k * H : (k + 1) * H].copy()  # noqa: E731
+        H = acts.shape[-1] // 3
+        gate = lambda k: acts[:, 0, k * H : (k + 1) * H].copy()  # noqa: E731
         return {"update gate": gate(0), "reset gate": gate(1), "candidate": gate(2)}

@@ -52,7 +52,7 @@ class CheckpointError(ValueError):
 
 def state_shape(config, state_size: int) -> tuple[int, ...]:
     """The carried state's shape for these settings: the one place a checkpoint's state is judged by."""
-    return (state_size,)
+    return (config.batch_size, state_size)
 
 
 # ---- writing ---------------------------------------------------------------------------------
@@ -222,9 +222,10 @@ def _load(source, trainer_cls, config_cls):
     config = _config(a, config_cls)
     vocab = _vocab(a)
     want = state_shape(config, make_cell(config.cell).state_size(config.hidden_size))
-    if a.headers["state"][0] != want:
-        raise CheckpointError(f"The checkpoint's hidden state has shape {a.headers['state'][0]}, expected {want}.")
-    state = a.read("state")
+    saved = a.headers["state"][0]
+    if saved != want and not (config.batch_size == 1 and saved == want[1:]):  # B=1 files from before batches: (S,)
+        raise CheckpointError(f"The checkpoint's hidden state has shape {saved}, expected {want}.")
+    state = a.read("state").reshape(want)
     if not np.all(np.isfinite(state)):
         raise CheckpointError("The checkpoint's hidden state is not all finite numbers.")
     counters = a.read("counters")

@@ -9,6 +9,8 @@ MAX_UPLOAD_MB = 10           # must equal server.maxUploadSize in .streamlit/con
 MAX_VOCAB = 512              # distinct characters; V=512 keeps Wxh/Why at H*V*8 bytes = 2 MB at H=512
 MAX_HIDDEN = 512             # hidden units; the recurrence is an (H,H) product per character
 MAX_SEQ_LENGTH = 200         # unrolled steps per iteration
+MAX_BATCH = 128              # streams per iteration (batch_size)
+MAX_BATCH_CHARS = 3_200      # batch_size x seq_length: one iteration's arrays stay under ~210 MB (LSTM, H=512)
 MAX_ITERS_PER_CLICK = 10_000 # iterations one Train click may ask for
 MAX_SAMPLE_LENGTH = 5_000    # characters one Generate may ask for
 MAX_PROBE_CHARS = 400        # characters shown in the hidden-state heatmap

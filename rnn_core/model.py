@@ -1,10 +1,10 @@
 """The character model: a recurrent cell plus a softmax output layer.
 
-    scores_t = Why h_t + by          (V,)
+    scores_t = Why h_t + by          (V,)   for each of the B streams
     p_t      = softmax(scores_t)
-    loss     = sum_t -log p_t[target_t]       (nats, summed over the window)
+    loss     = 1/B sum_b sum_t -log p_t[target_t]   (nats per window, averaged over streams)
 
-The output layer runs for all T steps as one matrix product and one softmax.
+The output layer runs for all T steps of all B streams as one matrix product and one softmax.
 
 All parameters live in one flat float64 vector; `params` holds named views into
 it, so the optimizer, clipping and finiteness checks each touch one array
@@ -21,7 +21,7 @@ from .cells import make_cell
 
 def softmax(scores: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Row-wise softmax; subtracting the max keeps exp() from overflowing."""
-    z = scores / temperature if temperature != 1.0 else np.array(scores, dtype=float)
+    z = scores / temperature if temperature != 1.0 else np.array(scores, dtype=float)  # a copy: callers keep scores
     z -= z.max(axis=-1, keepdims=True)
     np.exp(z, out=z)
     z /= z.sum(axis=-1, keepdims=True)
@@ -58,16 +58,16 @@ def flat_views(shapes: dict[str, tuple]) -> tuple[np.ndarray, ParamDict]:
 
 @dataclass
 class Forward:
-    """Everything one forward pass over a window computed."""
+    """Everything one forward pass over a window computed (shapes without B for a single stream)."""
 
-    hidden: np.ndarray   # (T, H) hidden vectors h_t
-    probs: np.ndarray    # (T, V) next-character distributions
-    state: np.ndarray    # the cell state after the last character
+    hidden: np.ndarray   # (T, B, H) hidden vectors h_t, or (T, H)
+    probs: np.ndarray    # (T, B, V) next-character distributions, or (T, V)
+    state: np.ndarray    # (B, S) the cell state after the last character, or (S,)
     cache: object        # what the cell's backward needs
 
 
 class Model:
-    """Parameters (live arrays in `params`) and the maths over one window."""
+    """Parameters (live arrays in `params`) and the maths over one window of B streams."""
 
     def __init__(self, cell: str, vocab_size: int, hidden_size: int, rng: np.random.Generator | None = None):
         self.cell = make_cell(cell)
@@ -81,23 +81,43 @@ class Model:
         for k, v in init.items():
             self.params[k] = v
         self.flat_grad, self.grads = flat_views(shapes)   # reused by every training step
+        self._row_starts: dict[int, np.ndarray] = {}      # window size -> (n,) offsets of its rows in dscores
 
     @property
     def state_size(self) -> int:
         return self.cell.state_size(self.H)
 
-    def zero_state(self) -> np.ndarray:
-        return np.zeros(self.state_size)
+    def zero_state(self, batch_size: int | None = None) -> np.ndarray:
+        """(S,) for one stream, or (B, S) when batch_size is given."""
+        return np.zeros(self.state_size if batch_size is None else (batch_size, self.state_size))
 
     def forward(self, inputs: np.ndarray, state0: np.ndarray | None = None) -> Forward:
-        state0 = self.zero_state() if state0 is None else state0
+        """inputs (T,) for one stream (state0 (S,)) or (T, B) for B streams (state0 (B, S))."""
+        inputs = np.asarray(inputs, dtype=np.intp)
+        single = inputs.ndim == 1
+        if single:
+            inputs = inputs[:, None]
+        B = inputs.shape[1]
+        state0 = self.zero_state(B) if state0 is None else np.asarray(state0, dtype=float).reshape(B, -1)
         hs, cache, state = self.cell.forward(self.params, inputs, state0)
-        scores = hs @ self.params["Why"].T
-        scores += self.params["by"]
-        return Forward(hs, softmax(scores), state, cache)
+        probs = self._probs(hs)
+        if single:
+            return Forward(hs[:, 0], probs[:, 0], state[0], cache)
+        return Forward(hs, probs, state, cache)
+
+    def _probs(self, hs: np.ndarray) -> np.ndarray:
+        """(T, B, H) hidden -> (T, B, V) softmax of the scores, as one matrix product for all steps."""
+        T, B, H = hs.shape
+        z = np.dot(hs.reshape(T * B, H), self.params["Why"].T)   # (T*B, V) scores, made probabilities in place
+        z += self.params["by"]
+        # The ufuncs' reduce directly: the ndarray methods add a Python wrapper layer per call.
+        z -= np.maximum.reduce(z, 1, keepdims=True)
+        np.exp(z, out=z)
+        z /= np.add.reduce(z, 1, keepdims=True)
+        return z.reshape(T, B, self.V)
 
     def loss_and_grads(self, inputs, targets, h0: np.ndarray | None = None):
-        """Loss (nats, summed over the window), gradients (same keys as params), last state.
+        """Loss (nats per window, averaged over streams), gradients (same keys as params), last state.
 
         No clipping here: the trainer clips, so gradient checks see the true gradient.
         The gradients returned are fresh copies; the trainer uses `grads_into_buffer`.
@@ -106,21 +126,49 @@ class Model:
         return loss, {k: v.copy() for k, v in self.grads.items()}, state
 
     def grads_into_buffer(self, inputs, targets, h0=None) -> tuple[float, np.ndarray]:
-        """Like loss_and_grads, but leaves the gradients in self.flat_grad / self.grads."""
+        """Like loss_and_grads, but leaves the gradients in self.flat_grad / self.grads.
+
+        inputs, targets (T,) or (T, B). The loss is summed over the window and averaged over the
+        B streams, and the gradients are those of that loss: the mean of the streams' gradients.
+        So one clip threshold and one learning rate mean the same at every B (see README).
+        """
         inputs = np.asarray(inputs, dtype=np.intp)
-        targets = np.asarray(targets, dtype=np.intp)
-        h0 = None if h0 is None else np.asarray(h0, dtype=float).reshape(-1)
-        fw = self.forward(inputs, h0)
-        rows = np.arange(len(inputs))
-        dscores = fw.probs                               # (T, V), turned into p - onehot in place
-        picked = dscores[rows, targets]
-        loss = float(-np.log(picked).sum())
-        dscores[rows, targets] = picked - 1.0
-        g = self.grads
-        self.cell.backward(self.params, fw.cache, dscores @ self.params["Why"], g)
-        np.dot(dscores.T, fw.hidden, out=g["Why"])       # (V, H)
+        targets = np.asarray(targets, dtype=np.intp).reshape(-1)
+        single = inputs.ndim == 1
+        if single:
+            inputs = inputs[:, None]
+        B = inputs.shape[1]
+        h0 = self.zero_state(B) if h0 is None else np.asarray(h0, dtype=float).reshape(B, -1)
+        loss, state = self.train_window(inputs, targets, h0)
+        return loss, state[0] if single else state
+
+    def train_window(self, inputs: np.ndarray, targets: np.ndarray, h0: np.ndarray) -> tuple[float, np.ndarray]:
+        """grads_into_buffer without the argument checks (the trainer's hot path).
+
+        inputs (T, B) intp, targets (T*B,) intp in the same order, h0 (B, S) float. Returns (loss, state (B, S)).
+        """
+        B = inputs.shape[1]
+        params, g = self.params, self.grads
+        hs, cache, state = self.cell.forward(params, inputs, h0)
+        dscores = self._probs(hs).reshape(-1, self.V)    # (T*B, V), turned into (p - onehot) / B in place
+        # The target entries by flat position: row offsets are cached per window size, so this is one add
+        # and a 1-D take/put instead of an arange and two 2-D fancy indexings per iteration.
+        n = len(targets)
+        base = self._row_starts.get(n)
+        if base is None:
+            base = self._row_starts[n] = np.arange(n) * self.V
+        at = base + targets                               # (T*B,) flat index of each target probability
+        flat = dscores.reshape(-1)                        # a view (the product's result is C-contiguous)
+        picked = flat.take(at)
+        flat[at] = picked - 1.0
+        loss = -float(np.log(picked, out=picked).sum())  # = sum of -log p: negation is exact
+        if B > 1:
+            loss /= B
+            dscores *= 1.0 / B
+        self.cell.backward(params, cache, np.dot(dscores, params["Why"]), g)
+        np.dot(dscores.T, hs.reshape(-1, self.H), out=g["Why"])   # (V, H)
         dscores.sum(axis=0, out=g["by"])
-        return loss, fw.state
+        return loss, state
 
     def step(self, ix: int, state: np.ndarray):
         """Feed one character id; returns (new state, scores (V,))."""

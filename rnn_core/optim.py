@@ -66,19 +66,23 @@ class Optimizer:
 class Adagrad(Optimizer):
     name, state_names = "adagrad", ("mem",)
 
-    def _propose(self, g, lr):
+    def update(self, flat_params, flat_grad, lr):
+        # The base class's propose / check / commit, written out for the default optimizer: three method
+        # calls, a loop and five dict look-ups fewer per iteration, the same operations in the same order.
         mem, d = self._new["mem"], self._delta
-        np.multiply(g, g, out=mem)
+        np.multiply(flat_grad, flat_grad, out=mem)
         mem += self.state["mem"]
         np.add(mem, 1e-8, out=d)
         np.sqrt(d, out=d)
-        np.divide(g, d, out=d)
+        np.divide(flat_grad, d, out=d)
         d *= -lr
-
-    def _finite(self) -> bool:
         # One BLAS pass instead of two sums: the dot is non-finite if any entry of either array is
         # (nan propagates, inf * 0 is nan). It can also overflow, but only for mem near 1e308.
-        return bool(np.isfinite(np.dot(self._delta, self._new["mem"])))
+        if not np.isfinite(np.dot(d, mem)):
+            raise DivergenceError("the update would make the parameters non-finite.")
+        self._new["mem"], self.state["mem"] = self.state["mem"], mem
+        flat_params += d
+        self.t += 1
 
 
 class SGD(Optimizer):

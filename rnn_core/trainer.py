@@ -1,12 +1,14 @@
 """The training loop of min-char-rnn, one iteration at a time, with its bookkeeping.
 
-One iteration (the seed notebook's loop body):
-  1. if it is the first iteration or the window would run past the text
-     (p + T + 1 >= N): reset the state to zeros and p to 0;
-  2. inputs = data[p : p+T], targets = data[p+1 : p+T+1];
-  3. loss and gradients by BPTT from the carried state;
-  4. clip every gradient entry to [-clip, clip]; optimizer update;
-  5. smooth_loss = 0.999 smooth_loss + 0.001 loss; p += T; carry the state.
+One iteration (the seed notebook's loop body), for B = batch_size streams:
+  1. if it is the first iteration or the window would run past a stream's part of the text
+     (p + T + 1 >= L, L = N // B): reset every stream's state to zeros and p to 0;
+  2. stream b reads inputs = data[bL+p : bL+p+T], targets = data[bL+p+1 : bL+p+T+1];
+  3. loss and gradients by BPTT from the carried states (B, S), all streams at once;
+     the loss is averaged over streams, the gradient is that of the averaged loss;
+  4. clip every gradient entry to [-clip, clip]; one optimizer update;
+  5. smooth_loss = 0.999 smooth_loss + 0.001 loss; p += T; carry the states.
+With B = 1 (the default) this is min-char-rnn exactly: L = N and one stream from offset 0.
 """
 from __future__ import annotations
 
@@ -39,13 +41,15 @@ class TrainConfig:
     seed: int = 0                 # initial weights come from np.random.default_rng(seed)
     sample_every: int = 1000      # record a short sample every this many iterations (0: never)
     val_fraction: float = 0.0     # hold out this final share of the text for a validation loss (0: train on all)
+    batch_size: int = 1           # B streams read the text from B evenly spaced offsets; 1 is min-char-rnn
 
     def validate(self) -> None:
         if self.cell not in CELLS:
             raise ValueError(f"Unknown cell {self.cell!r}; choose one of {', '.join(sorted(CELLS))}.")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"Unknown optimizer {self.optimizer!r}; choose one of {', '.join(sorted(OPTIMIZERS))}.")
-        for name, cap in (("hidden_size", limits.MAX_HIDDEN), ("seq_length", limits.MAX_SEQ_LENGTH)):
+        for name, cap in (("hidden_size", limits.MAX_HIDDEN), ("seq_length", limits.MAX_SEQ_LENGTH),
+                          ("batch_size", limits.MAX_BATCH)):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not 1 <= v <= cap:
                 raise ValueError(f"{name} must be a whole number from 1 to {cap}, not {v!r}.")
@@ -54,6 +58,11 @@ class TrainConfig:
             raise ValueError(f"The learning rate must be a positive number, not {lr!r}.")
         if self.clip is not None and (isinstance(self.clip, bool) or not isinstance(self.clip, (int, float)) or not math.isfinite(self.clip) or self.clip < 0):
             raise ValueError(f"clip must be a positive number, or 0/None to turn clipping off, not {self.clip!r}.")
+        if self.batch_size * self.seq_length > limits.MAX_BATCH_CHARS:
+            raise ValueError(
+                f"batch_size x seq_length is {self.batch_size * self.seq_length:,} characters per iteration; the limit "
+                f"is {limits.MAX_BATCH_CHARS:,}. Use fewer streams (at most {limits.MAX_BATCH_CHARS // self.seq_length} "
+                f"at seq_length {self.seq_length}) or a shorter sequence length.")
         if not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
             raise ValueError(f"The seed must be a whole number >= 0, not {self.seed!r}.")
         if not isinstance(self.sample_every, (int, np.integer)) or self.sample_every < 0:
@@ -102,6 +111,14 @@ class Trainer:
                 f"The text has {n_train} characters{held}, but one training window needs seq_length + 1 = "
                 f"{config.seq_length + 1}. Use a longer text or a shorter sequence length."
             )
+        B = config.batch_size
+        if B > 1 and n_train // B < config.seq_length + 1:
+            held = f" after holding out {n_val} for validation" if n_val else ""
+            raise TextError(
+                f"The text has {n_train} characters{held}: too few for {B} streams, each of which needs at least "
+                f"seq_length + 1 = {config.seq_length + 1}. Use a smaller batch size (at most "
+                f"{max(1, n_train // (config.seq_length + 1))} here), a shorter sequence length or a longer text."
+            )
         vocab = Vocab.from_text(text)  # from the whole text, so the held-out part encodes too
         if vocab.size < 2:
             raise TextError("The text uses a single distinct character; there is nothing to predict. Use a text with at least two different characters.")
@@ -115,7 +132,7 @@ class Trainer:
         self.optimizer = make_optimizer(config.optimizer, self.model.flat.size)
         self.iteration = 0
         self.pointer = 0
-        self.state = self.model.zero_state()
+        self.state = self.model.zero_state(B)              # (B, S) carried state, one row per stream
         self.smooth_loss = -math.log(1.0 / vocab.size) * config.seq_length
         self.history = LossHistory(history_cap)
         self.samples: list[tuple[int, str]] = []           # (iteration, text) recorded while training
@@ -154,34 +171,46 @@ class Trainer:
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
             raise ValueError(f"The number of iterations must be a whole number >= 0, not {n!r}.")
         cfg = self.config
-        T, N = cfg.seq_length, len(self.data)
-        model, data, grad = self.model, self.data, self.model.flat_grad
+        T, B, L = cfg.seq_length, cfg.batch_size, self.stream_length
+        model, data, grad, flat = self.model, self.data.astype(np.intp, copy=False), self.model.flat_grad, self.model.flat
+        train_window, update, lr = model.train_window, self.optimizer.update, cfg.learning_rate
         clip = cfg.clip or 0.0
+        # (T+1, B) positions of every stream's window at p = 0; one add and one gather per iteration.
+        window = np.arange(T + 1)[:, None] + np.arange(B) * L if B > 1 else None
         losses = np.empty(n)
         smooths = np.empty(n)
+        # The loop keeps its counters in locals and writes them back in `finally` (and before a sample is
+        # recorded, which reads them): at ~200 us per iteration, attribute writes and a method call for the
+        # sample schedule are a measurable share. Locals change only after an iteration succeeded, so a
+        # diverging one leaves the same trace as before: nothing, except a wrap's reset of p and the state.
+        it0, p, state, smooth = self.iteration, self.pointer, self.state, self.smooth_loss
+        next_sample = self._next_sample_after(it0)
         done = 0
         t0 = time.perf_counter()
         try:
-            for i in range(n):
-                if self.pointer + T + 1 >= N or self.iteration == 0:
-                    self.pointer = 0
-                    self.state = self.model.zero_state()
-                p = self.pointer
-                loss, state = model.grads_into_buffer(data[p : p + T], data[p + 1 : p + T + 1], self.state)
+            while done < n:
+                if p + T + 1 >= L or it0 + done == 0:
+                    p = 0
+                    state = model.zero_state(B)
+                w = data[p : p + T + 1, None] if window is None else data[window + p]   # (T+1, B)
+                loss, new_state = train_window(w[:-1], w[1:].reshape(-1), state)
                 if not math.isfinite(loss):
                     raise DivergenceError(f"the loss became {loss}.", needs_reset=True)
                 if clip:
-                    np.clip(grad, -clip, clip, out=grad)
-                self.optimizer.update(model.flat, grad, cfg.learning_rate)
-                self.state = state
-                self.smooth_loss = 0.999 * self.smooth_loss + 0.001 * loss
-                self.pointer = p + T
-                self.iteration += 1
-                losses[i], smooths[i] = loss, self.smooth_loss
+                    grad.clip(-clip, clip, out=grad)         # the method skips a layer of np.clip wrappers
+                update(flat, grad, lr)
+                state = new_state
+                smooth = 0.999 * smooth + 0.001 * loss
+                p += T
+                losses[done] = loss
+                smooths[done] = smooth
                 done += 1
-                if self._sample_due():
+                if it0 + done == next_sample:
+                    self.iteration, self.pointer, self.state, self.smooth_loss = it0 + done, p, state, smooth
                     self._record_sample()
+                    next_sample = self._next_sample_after(it0 + done)
         except DivergenceError as err:
+            self.iteration = it0 + done  # the message counts from the last good iteration
             if err.needs_reset:  # the forward pass alone fails, whatever the learning rate
                 hint = ("The model is kept as it was before that iteration, but it already gives a character of "
                         "this window probability 0, so it cannot train on from here: press Reset and train again "
@@ -192,15 +221,20 @@ class Trainer:
             raise DivergenceError(f"Training diverged at iteration {self.iteration + 1}: {err} {hint}",
                                   needs_reset=err.needs_reset) from None
         finally:
-            its = np.arange(self.iteration - done + 1, self.iteration + 1)
+            self.iteration, self.pointer, self.state, self.smooth_loss = it0 + done, p, state, smooth
+            its = np.arange(it0 + 1, it0 + done + 1)
             self.history.extend(its, losses[:done], smooths[:done])
             self.last_step_seconds = time.perf_counter() - t0
             self.last_step_iters = done
         return losses
 
-    def _sample_due(self) -> bool:
+    def _next_sample_after(self, iteration: int) -> float:
+        """The first iteration after `iteration` that records a sample (inf when sampling is off)."""
         every = self.config.sample_every
-        return bool(every) and (self.iteration % every == 0 or self.iteration in self.EARLY_SAMPLES)
+        if not every:
+            return math.inf
+        due = [e for e in self.EARLY_SAMPLES if e > iteration] + [(iteration // every + 1) * every]
+        return min(due)
 
     def _record_sample(self) -> None:
         seed_id = self.data[self.pointer % len(self.data)]
@@ -216,8 +250,21 @@ class Trainer:
         return self.last_step_iters / self.last_step_seconds if self.last_step_seconds > 0 else 0.0
 
     @property
+    def stream_length(self) -> int:
+        """L: characters of the training text each stream reads before it wraps (N // batch_size)."""
+        return len(self.data) // self.config.batch_size
+
+    @property
+    def chars_per_iteration(self) -> int:
+        return self.config.seq_length * self.config.batch_size
+
+    @property
+    def chars_per_second(self) -> float:
+        return self.iters_per_second * self.chars_per_iteration
+
+    @property
     def chars_seen(self) -> int:
-        return self.iteration * self.config.seq_length
+        return self.iteration * self.chars_per_iteration
 
     @property
     def epochs(self) -> float:

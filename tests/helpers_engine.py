@@ -1,8 +1,8 @@
-"""Shared helpers for the engine tests and the engine benchmark.
+"""Shared helpers for the engine tests (make_text and params_copy live in rnn_core/reference/texts.py).
 
     make_text(n, n_distinct, seed)         deterministic word-like text with exactly n_distinct chars
     params_copy(model)                     {name: copy} of a model's live parameters
-    naive_from_trainer(tr, **kw)           the oracle (tests/oracle.py) started from tr's parameters
+    naive_from_trainer(tr, **kw)           the oracle (rnn_core/reference/oracle.py) started from tr's parameters
     numeric_grad_check(model, inputs, targets, h0, n_samples, rng)
                                            max relative error per parameter, analytic vs central difference
 
@@ -13,50 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-# 95 printable ASCII characters, letters first so small alphabets still look like words.
-_ALPHABET = (
-    "etaoinshrdlcumwfgypbvkjxqz"
-    " .,;:!?'\"-\n"
-    "ETAOINSHRDLCUMWFGYPBVKJXQZ"
-    "0123456789"
-    "()[]{}<>/\\|@#$%^&*_+=~`"
-)
-
-
-def make_text(n_chars: int, n_distinct: int = 65, seed: int = 0) -> str:
-    """A deterministic text of exactly `n_chars` characters using exactly `n_distinct` distinct ones.
-
-    Words of 1-8 letters drawn with Zipf-like frequencies, separated by spaces, so a model has
-    something learnable (and the loss is not flat). Every one of the n_distinct characters occurs.
-    """
-    if not 2 <= n_distinct <= len(_ALPHABET):
-        raise ValueError(f"n_distinct must be in 2..{len(_ALPHABET)}")
-    if n_chars < n_distinct:
-        raise ValueError("n_chars must be at least n_distinct")
-    rng = np.random.default_rng(seed)
-    chars = np.array(list(_ALPHABET[:n_distinct]))
-    weights = 1.0 / np.arange(1, n_distinct + 1) ** 0.8
-    weights /= weights.sum()
-    ids = rng.choice(n_distinct, size=n_chars, p=weights)
-    # Word breaks: a space (if the alphabet has one) every 1-8 characters.
-    if " " in chars:
-        space = int(np.flatnonzero(chars == " ")[0])
-        gaps = np.cumsum(rng.integers(2, 9, size=n_chars // 2 + 1))
-        ids[gaps[gaps < n_chars]] = space
-    # Make sure every character occurs at least once (at evenly spread positions).
-    spots = np.linspace(0, n_chars - 1, n_distinct).astype(int)
-    ids[spots] = rng.permutation(n_distinct)
-    codes = np.frombuffer(_ALPHABET[:n_distinct].encode("ascii"), dtype=np.uint8)
-    return codes[ids].tobytes().decode("ascii")  # fast even for megabytes (no per-char join)
-
-
-def params_copy(model) -> dict[str, np.ndarray]:
-    return {k: np.array(v, copy=True) for k, v in model.params.items()}
+from rnn_core.reference.texts import make_text, params_copy  # noqa: F401  (re-used by many tests)
 
 
 def naive_from_trainer(tr, **kw):
     """The per-timestep oracle, on tr's text and settings, starting from tr's current parameters."""
-    from tests.oracle import NaiveRNN
+    from rnn_core.reference.oracle import NaiveRNN
 
     cfg = tr.config
     args = dict(hidden_size=cfg.hidden_size, seq_length=cfg.seq_length,

@@ -13,7 +13,7 @@ from ui.session.share import CORPUS_KEY, config_from_query, config_keys, config_
 
 CUSTOM = TrainConfig(
     cell=next((c for c in sorted(CELLS) if c != "rnn"), "rnn"), hidden_size=37, seq_length=13, learning_rate=0.0123456789012345,
-    optimizer="adam", clip=None, seed=4242, sample_every=250, val_fraction=0.15,
+    optimizer="adam", clip=None, seed=4242, sample_every=250, val_fraction=0.15, batch_size=4,
 )
 
 

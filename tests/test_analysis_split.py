@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rnn_core import TextError, TrainConfig, Trainer
-from tests.oracle import NaiveRNN
+from rnn_core.reference.oracle import NaiveRNN
 
 TEXT = "the quick brown fox jumps over the lazy dog. " * 20  # 900 chars, every char in both parts
 

@@ -8,6 +8,7 @@ import io
 import json
 import time
 import zipfile
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer
 from rnn_core.checkpoint import load_trainer, to_bytes
-from tests.helpers_app import in_worker, messages, session, train, trainer
+from tests.helpers_app import in_worker, messages, session, train, trainer, unescape
 from tests.helpers_workers import wait_until
 from ui.session import using
 from ui.session.session import RunSpec, session_of
@@ -116,8 +117,9 @@ def test_upload_of_text_starts_a_run_on_it(at):
     tr = trainer(at)
     assert tr.text == text and tr.iteration == 0
     assert tr.vocab.chars == tuple(sorted(set(text)))
-    assert at.selectbox(key="corpus").value == "📄 cats.txt"
-    assert "📄 cats.txt" in at.selectbox(key="corpus").options
+    assert at.selectbox(key="corpus").value == "cats.txt (uploaded)"
+    assert "cats.txt (uploaded)" in at.selectbox(key="corpus").options
+    assert "Your text, “cats.txt (uploaded)”. This run came from your file cats.txt." in [unescape(c.value) for c in at.caption]
     assert at.session_state["probe_text"] == text[:80]
     train(at, 6)
     at.run()  # the file is still in the uploader: a rerun must not start the run again
@@ -249,7 +251,9 @@ def test_checkpoint_round_trip_restores_that_run(at):
     assert tr.config == other.config
     ss = at.session_state
     assert (ss["hidden_size"], ss["seq_length"], ss["seed"], ss["learning_rate"]) == (12, 10, 4, 0.05)
-    assert ss["corpus"] == "💾 mine.npz" and not at.warning  # nothing pending
+    assert ss["corpus"] == "hello world" and not at.warning  # its text is the built-in one; nothing pending
+    assert any("hello world" in c.value and "This run came from the checkpoint mine.npz." in unescape(c.value)
+               for c in at.caption)
     train(at, 2)
     assert tr.iteration == 25
     # the download button serves the same bytes the action makes
@@ -379,7 +383,8 @@ def test_two_runs_train_in_lock_step_and_share_the_loss_chart(at):
     """The plumbing compare mode builds on: every run in session_of(ss).runs trains on each click."""
     ss = at.session_state
     sess = session_of(ss)
-    sess.add(sess.start([RunSpec("prose", sess.active_run.text, {"hidden_size": 8})])[0])
+    small = replace(trainer(at).config, hidden_size=8)  # the page's settings but H
+    sess.add(sess.start([RunSpec("prose", sess.active_run.text, asdict(small))])[0])
     train(at, 9)
     assert [r.trainer.iteration for r in session_of(at.session_state).runs] == [9, 9]
     loss = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("loss_chart"))

@@ -14,6 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rnn_core import TrainConfig, Trainer
+from rnn_core.presets import FAST
 from tests.helpers_app import ok, session, small, train
 from tests.helpers_workers import wait_until
 from ui.session import compare, using
@@ -213,12 +214,12 @@ def test_two_learning_rates_preset_differs_only_in_lr(at):
     at.button(key="compare_lr").click()
     ok(at)
     a, b = (r.trainer.config for r in runs(at))
-    assert (a.learning_rate, b.learning_rate) == (0.1, 0.02)
+    assert (a.learning_rate, b.learning_rate) == (FAST["learning_rate"], 0.02)  # the sidebar's: the page's default
     assert {k: v for k, v in vars(a).items() if k != "learning_rate"} == \
            {k: v for k, v in vars(b).items() if k != "learning_rate"}
     train(at, 6)
     names = [t["name"] for t in chart(at, "loss_chart")["data"]]
-    assert "RNN lr=0.1" in names and "RNN lr=0.02" in names
+    assert f"RNN lr={FAST['learning_rate']:g}" in names and "RNN lr=0.02" in names
 
 
 def test_add_a_run_catches_up_and_reset_restarts_all(at):

@@ -27,6 +27,7 @@ from tests.helpers_attacks import crafted
 from tests.helpers_counting import touched
 from tests.helpers_reliability import small_trainer
 from ui.panels import look_inside
+from ui.session import uploads
 from ui.session.session import session_of
 
 pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
@@ -80,8 +81,9 @@ def run_caption(at: AppTest) -> str:
     return caption
 
 
-def upload(at: AppTest, key: str, name: str, data: bytes) -> None:
-    at.file_uploader(key=key).set_value((name, data, "application/octet-stream"))
+def upload(at: AppTest, base: str, name: str, data: bytes) -> None:
+    """Put a file into uploader `base` under its current key (a refused file gives the box a fresh key)."""
+    at.file_uploader(key=uploads.uploader_key(at.session_state, base)).set_value((name, data, "application/octet-stream"))
     ok(at)
 
 
@@ -94,10 +96,10 @@ def test_an_uploaded_file_name_is_shown_as_text_everywhere(store, name):
     assert trainer(at).text == TEXT.decode()
     assert shown_as_text(run_caption(at), name)                  # the run caption at the top
     assert f"New run on {name}" in messages(at.success)          # the upload notice, read as shown
-    assert at.selectbox(key="corpus").value == f"📄 {name}"     # the selector: plain text, the name itself
+    assert at.selectbox(key="corpus").value == f"{name} (uploaded)"     # the selector: plain text, the name itself
     assert_never_raw(at, name)
     train(at, 3)                                                 # saved: the sidebar lists it by its title
-    assert any(shown_as_text(s, f"📄 {name}") for s in markdown_sources(at) if "bits/char" in s)
+    assert any(shown_as_text(s, f"{name} (uploaded)") for s in markdown_sources(at) if "bits/char" in s)
     assert_never_raw(at, name)
     click(at, "compare_cells")                                   # compare: the caption and notice name the text
     assert any(shown_as_text(str(c.value), name) for c in at.caption if "Same text" in str(c.value))
@@ -123,7 +125,8 @@ def test_refused_files_and_quoted_checkpoint_values_are_shown_as_text(store):
         assert_never_raw(at, name)
     good = "**bold**_x_.npz"                                             # a good checkpoint under a hostile name
     upload(at, "checkpoint_upload", good, to_bytes(small_trainer(4)))
-    assert trainer(at).iteration == 4 and shown_as_text(run_caption(at), f"💾 {good}")
+    assert trainer(at).iteration == 4 and "prose" in run_caption(at)  # the caption names the text it trained on
+    assert any(shown_as_text(s, good) for s in markdown_sources(at) if "came from" in s)  # and where it came from
     assert f"Restored {good}" in messages(at.success)
     assert_never_raw(at, good)
 

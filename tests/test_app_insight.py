@@ -43,7 +43,8 @@ def charts(at: AppTest) -> dict[str, dict]:
 
 
 def htmls(at: AppTest) -> list[str]:
-    return [h.proto.body for h in at.get("html")]
+    """The views' HTML strips (not the page's one <style> element)."""
+    return [h.proto.body for h in at.get("html") if not h.proto.body.lstrip().startswith("<style>")]
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -258,7 +259,8 @@ def test_microscope_shows_p_target_before_and_after_one_step(at):
     fig = charts(at)["microscope"]
     assert f"{m['p_before']:.4f} → {m['p_after']:.4f}" in fig["layout"]["title"]["text"]
     assert len(fig["data"]) == 6  # one-hot, h, h_prev, scores, probs, dL/dy
-    assert "bias inside the recurrent product" in " ".join(str(c.value) for c in at.caption)
+    assert "outside the recurrent product" in " ".join(str(c.value) for c in at.caption)
+    assert "tanh(Wxh·x + Whh·(h_prev + bh))" in " ".join(str(c.value) for c in at.caption)
     at.radio(key="micro_update").set_value("trainer")
     ok(at)
     m2 = A.microscope(t, 3, update="trainer")

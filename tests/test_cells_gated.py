@@ -13,7 +13,7 @@ from rnn_core.cells import CELLS, make_cell
 from rnn_core.cells_gated import GRUCell, LSTMCell
 from rnn_core.model import Model
 from tests.helpers_engine import make_text, numeric_grad_check
-from tests.naive_cells import NAIVE
+from rnn_core.reference.naive_cells import NAIVE
 
 GATED = ("lstm", "gru")
 TEXT = make_text(600, 12, seed=5)
@@ -185,7 +185,7 @@ def test_checkpoint_round_trip_bit_for_bit(cell, tmp_path):
     tr.save(path)
     back = Trainer.load(path)
     assert back.config == tr.config and back.iteration == tr.iteration and back.pointer == tr.pointer
-    assert back.state.shape == (tr.model.state_size,)
+    assert back.state.shape == (1, tr.model.state_size)   # (B, S), one row per stream
     np.testing.assert_array_equal(back.state, tr.state)
     np.testing.assert_array_equal(back.model.flat, tr.model.flat)
     for k in tr.optimizer.state:

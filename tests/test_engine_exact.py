@@ -1,4 +1,4 @@
-"""The engine is min-char-rnn, exactly: checked against the per-timestep oracle (tests/oracle.py).
+"""The engine is min-char-rnn, exactly: checked against the per-timestep oracle (rnn_core/reference/oracle.py).
 
 Also the training loop's bookkeeping: initialization, divergence handling, loss history, and the
 samples recorded while training.

@@ -4,7 +4,7 @@ import pytest
 
 from rnn_core import TrainConfig, Trainer
 from tests.helpers_engine import make_text, numeric_grad_check
-from tests.oracle import NaiveRNN
+from rnn_core.reference.oracle import NaiveRNN
 
 TEXT = make_text(400, 20, seed=21)
 

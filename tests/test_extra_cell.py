@@ -34,8 +34,8 @@ class EchoCell(RNNCell):
     }
 
     def probe_extras(self, cache) -> dict:
-        _, hs = cache               # hs (T + 1, H): hs[0] is the state before the window
-        return {"previous": hs[:-1].copy(), "openness": (1.0 + hs[1:]) / 2.0}
+        _, hs = cache               # hs (T + 1, B, H): hs[0] is the state before the window; views show stream 0
+        return {"previous": hs[:-1, 0].copy(), "openness": (1.0 + hs[1:, 0]) / 2.0}
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def test_loss_figure_traces_and_axes():
     assert fig.layout.xaxis.title.text == "iteration"
     assert fig.layout.yaxis.title.text == "loss (nats per sequence of 25 chars)"
     assert fig.layout.height is not None
-    assert "smooth loss" in smooth.hovertemplate and "nats/seq" in smooth.hovertemplate
+    assert "smoothed loss" in smooth.hovertemplate and "nats/seq" in smooth.hovertemplate
     assert smooth.y.dtype == np.float32
 
 

@@ -89,7 +89,7 @@ def test_a_lone_surrogate_in_a_recorded_sample(run, monkeypatch):
 
 def test_a_state_array_far_larger_than_the_settings_need(run, monkeypatch):
     raw = crafted(run, state=Zeros("<f8", (16, 2**20)))  # 128 MB of "state"
-    _refused(raw, monkeypatch, "hidden state has shape (16, 1048576)", "expected (16,)")
+    _refused(raw, monkeypatch, "hidden state has shape (16, 1048576)", "expected (1, 16)")
 
 
 def test_a_legitimate_run_still_loads_and_its_sample_texts_survive(run):

@@ -79,7 +79,7 @@ def test_trainer_updates_match_the_reference_and_live_learning_rate(name):
         w = ref.update(w, np.clip(g, -5, 5), lr)
         tr.step(1)
         np.testing.assert_allclose(tr.model.flat, w, rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(tr.state, h_next, rtol=0, atol=1e-14)
+        np.testing.assert_allclose(tr.state[0], h_next, rtol=0, atol=1e-14)   # state: (B, S), B = 1
         h = h_next
     assert clipped_any and tr.iteration == 3 and tr.optimizer.t == 3
 

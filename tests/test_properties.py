@@ -16,8 +16,10 @@ from tests.helpers_reliability import PROSE
 PROPS = settings(max_examples=60, deadline=None, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
-# Every code point: non-BMP, controls, and lone surrogates (a Python str can hold them).
-ANY_CHAR = st.characters(exclude_categories=[])
+# Every code point UTF-8 can hold: non-BMP, controls... (lone surrogates, which a Python str can hold too,
+# are refused by the engine: their own property below).
+ANY_CHAR = st.characters(exclude_categories=["Cs"])
+SURROGATE = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
 NON_BMP = st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF)
 
 
@@ -85,6 +87,13 @@ def test_vocab_round_trip_sorted_distinct(text):
     assert v.unknown(text) == []
     assert Vocab.from_chars(v.chars).chars == v.chars
     assert all(v.index[c] == i for i, c in enumerate(v.chars))
+
+
+@PROPS
+@given(before=st.text(ANY_CHAR, max_size=50), bad=SURROGATE, after=st.text(ANY_CHAR, max_size=50))
+def test_a_lone_surrogate_anywhere_is_refused_by_name(before, bad, after):
+    with pytest.raises(TextError, match=f"U\\+{ord(bad):04X}, a lone surrogate"):
+        Vocab.from_text(before + bad + after)
 
 
 @PROPS

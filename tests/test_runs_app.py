@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer
+from rnn_core.presets import FAST
 from rnn_core.runstore import RunStore
 from tests.helpers_app import click, in_worker, messages, session, small, train, trainer
 from tests.helpers_reliability import assert_same, snapshot
@@ -45,7 +46,8 @@ def test_first_visit_gets_a_workspace_and_the_settings_but_no_run_yet(store):
     q = at.query_params
     assert runs.valid_workspace_id(q["ws"]) and q["ws"] == session_of(at.session_state).ws
     assert "run" not in q  # nothing trained, nothing saved: the settings rebuild it exactly
-    assert q["corpus"] == "prose" and q["hidden_size"] == "100" and q["learning_rate"] == "0.1"
+    assert q["corpus"] == "prose" and q["hidden_size"] == "100"
+    assert (q["learning_rate"], q["batch_size"]) == (repr(FAST["learning_rate"]), str(FAST["batch_size"]))
     assert store.list() == []
 
 

@@ -9,6 +9,7 @@ import pytest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer, limits
 from rnn_core.checkpoint import to_bytes
+from rnn_core.presets import FAST
 from ui.session.workers import MAX_CHUNK
 from ui.session import compare, state, training, uploads, using
 from ui.session.session import session_of
@@ -93,15 +94,27 @@ def test_train_caps_a_click_and_reports_progress_in_chunks():
 
 
 def test_train_click_uses_progress_only_for_long_clicks():
-    ss = small_session(n_iters=training.PROGRESS_MIN_ITERS)
+    """The bar is decided from the group's measured speed: over PROGRESS_AFTER_S at that speed, or speed unknown."""
+    ss = small_session(n_iters=50)
+    sess = session_of(ss)
     calls = []
-    training.train_click(ss, lambda d, t: calls.append(d))   # no speed measured yet: a long click by its size
-    assert session_of(ss).trainer.iteration == training.PROGRESS_MIN_ITERS and calls[-1] == training.PROGRESS_MIN_ITERS
-    rate, calls = session_of(ss).group.speed(), []
-    ss["n_iters"] = 50                                          # well under a second at the measured speed
-    assert 50 / rate < training.PROGRESS_MIN_SECONDS
+    assert training.expected_seconds(sess, 50) is None  # nothing measured yet: a bar, to be safe
     training.train_click(ss, lambda d, t: calls.append(d))
-    assert session_of(ss).trainer.iteration == 50 + training.PROGRESS_MIN_ITERS and calls == []
+    assert sess.trainer.iteration == 50 and calls and calls[-1] == 50 and sess.train_rate > 0  # measured now
+    assert calls == sorted(calls)
+    assert sess.train_rate == sess.group.speed()
+    assert training.expected_seconds(sess, 50) == pytest.approx(50 / sess.train_rate)
+    slow = lambda: 100.0  # noqa: E731  as on a slow, busy machine: the group measured 100 it/s
+    sess.group.speed = slow
+    assert training.expected_seconds(sess, 150) == pytest.approx(1.5)
+    ss["n_iters"] = 60  # 0.6 s at 100 it/s: no bar
+    calls.clear()
+    training.train_click(ss, lambda d, t: calls.append(d))
+    assert calls == [] and sess.trainer.iteration == 110 and in_worker(sess.trainer).iteration == 110
+    sess.group.speed = slow
+    ss["n_iters"] = 150  # 1.5 s at 100 it/s: a bar, though 150 is a small count
+    training.train_click(ss, lambda d, t: calls.append(d))
+    assert sess.trainer.iteration == 260 and calls and calls[-1] == 150
 
 
 def test_divergence_pauses_keeps_run_and_sets_error():
@@ -157,10 +170,12 @@ def test_live_settings_apply_to_the_running_model():
 def test_bad_live_setting_is_refused_with_a_notice_and_widgets_restored():
     ss = small_session()
     tr = session_of(ss).trainer
+    session_of(ss).take_notices("settings")  # hello world's streams fitted to its length (tested elsewhere)
     ss["learning_rate"] = float("nan")
     state.apply_live_settings(ss)
-    assert tr.config.learning_rate == 0.1 and ss["learning_rate"] == 0.1
-    assert in_worker(tr).config.learning_rate == 0.1
+    lr = FAST["learning_rate"]  # the page's default
+    assert tr.config.learning_rate == lr and ss["learning_rate"] == lr
+    assert in_worker(tr).config.learning_rate == lr
     [(kind, msg)] = session_of(ss).take_notices("settings")
     assert kind == "error" and "learning rate" in msg
 
@@ -205,16 +220,19 @@ def test_upload_text_once_per_file():
     ss["upload"] = FakeUpload("mine.md", text.encode(), file_id="f1")
     uploads.upload_text(ss)
     tr = session_of(ss).trainer
-    assert tr.text == text and ss["corpus"] == "📄 mine.md" and session_of(ss).custom_text == ("📄 mine.md", text)
-    assert "📄 mine.md" in state.corpus_options(ss)
+    label = "mine.md (uploaded)"
+    assert tr.text == text and ss["corpus"] == label and session_of(ss).custom_text == (label, text)
+    assert label in state.corpus_options(ss) and uploads.in_use(ss, uploads.TEXT)
     session_of(ss).train(3)
     uploads.upload_text(ss)  # same file_id again (a rerun): ignored
     assert session_of(ss).trainer is tr and tr.iteration == 3
     ss["corpus"] = "prose"
     state.switch_corpus(ss)
-    ss["corpus"] = "📄 mine.md"  # the uploaded text stays selectable
+    uploads.sync(ss)  # the box held mine.md, no longer in use: it is emptied (a new key)
+    assert not uploads.in_use(ss, uploads.TEXT) and uploads.uploader_key(ss, uploads.TEXT) == "upload_1"
+    ss["corpus"] = label  # the uploaded text stays selectable, and its run comes back as it was
     state.switch_corpus(ss)
-    assert session_of(ss).trainer.text == text
+    assert session_of(ss).trainer is tr and tr.iteration == 3
 
 
 @pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n\x00\x00", b"", b"\xff\xfeh\x00i\x00", b"caf\xe9 " * 20,
@@ -230,8 +248,11 @@ def test_bad_upload_leaves_everything_as_it_was(data):
     assert session_of(ss).trainer is tr and tr.iteration == 4 and np.array_equal(in_worker(tr).model.flat, params)
     assert ({k: ss[k] for k in before[0]}, sess.custom_text, sess.active, list(sess.runs)) == before
     assert unescape(uploads.file_error(ss, "upload")).startswith("Could not use bad.txt")
-    ss["upload"] = FakeUpload("other.txt", b"x", file_id="b2")  # another file: that old reason is gone
-    assert uploads.file_error(ss, "upload") is None
+    key = uploads.uploader_key(ss, uploads.TEXT)
+    assert key == "upload_1"  # the refused file is taken out: the box is drawn afresh, empty
+    ss[key] = FakeUpload("other.txt", b"x", file_id="b2")  # the next file: the old reason goes, the new one stays
+    uploads.upload_text(ss)
+    assert unescape(uploads.file_error(ss, "upload")).startswith("Could not use other.txt")
 
 
 def test_checkpoint_upload_restores_run_and_syncs_widgets():
@@ -245,7 +266,8 @@ def test_checkpoint_upload_restores_run_and_syncs_widgets():
     assert tr.iteration == 11 and np.array_equal(in_worker(tr).model.flat, other.model.flat)
     assert (ss["hidden_size"], ss["seq_length"], ss["seed"], ss["optimizer"], ss["learning_rate"], ss["clip"]) == \
            (6, 7, 9, "adam", 0.01, 0.0)
-    assert state.pending_changes(ss) == [] and ss["corpus"] == "💾 fox.npz"
+    assert state.pending_changes(ss) == [] and ss["corpus"] == "text of fox.npz"
+    assert session_of(ss).active_run.origin == "the checkpoint fox.npz" and uploads.in_use(ss, uploads.CHECKPOINT)
     assert session_of(ss).take_notices("checkpoint")[0][0] == "success"
 
 
@@ -289,7 +311,7 @@ def test_clean_probe_text_drops_unknown_and_caps_length():
 
 def test_checkpoint_filename_is_safe():
     ss = small_session()
-    session_of(ss).runs[0].source = "📄 my notes (v2).txt"
+    session_of(ss).runs[0].source = "my notes (v2).txt (uploaded)"
     name = using.checkpoint_filename(session_of(ss).runs[0])
     assert name.endswith("-rnn-it0.npz") and "/" not in name and " " not in name
 
@@ -312,10 +334,7 @@ def test_heatmap_window_is_centred_and_bounded():
 
 
 def test_corpus_switch_that_cannot_fit_keeps_the_run():
-    ss = small_session()
-    ss["corpus"] = "prose"
-    state.switch_corpus(ss)
-    assert session_of(ss).take_notices("data")[0][0] == "success"
+    ss = small_session(corpus="prose")  # no run on hello world yet: switching there makes one
     tr = session_of(ss).trainer
     ss["seq_length"] = 200
     ss["corpus"] = "hello world"  # 96 characters: too short for windows of 200
@@ -346,7 +365,7 @@ def test_restore_can_keep_a_known_run_id():
     other = Trainer(HELLO, TrainConfig(hidden_size=5, seq_length=10))
     other.step(3)
     POOL.store.save("abc123abc123", other)                  # a known run comes back from the run store
-    state.restore(ss, other, "💾 store", run_id="abc123abc123")
+    state.restore(ss, other, "text of a saved run", run_id="abc123abc123")
     tr = session_of(ss).trainer
     assert session_of(ss).runs[0].run_id == "abc123abc123" and tr.iteration == 3 and ss["hidden_size"] == 5
     assert np.array_equal(in_worker(tr).model.flat, other.model.flat)

@@ -34,12 +34,12 @@ def test_hostile_file_names_are_shown_as_text(app_server, page):
     for name in NAMES:
         upload_file(page, "upload", name, TEXT)
         caption = page.get_by_test_id("stCaptionContainer").filter(has_text="Text:").first
-        expect(caption).to_contain_text(f"📄 {name}")
-        expect(widget(page, "corpus").locator("input[role='combobox']")).to_have_value(f"📄 {name}")
+        expect(caption).to_contain_text(f"{name} (uploaded)")
+        expect(widget(page, "corpus").locator("input[role='combobox']")).to_have_value(f"{name} (uploaded)")
         expect(page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentSuccess")).to_contain_text(
             f"New run on {name}:")
         click_button(page, "train")                       # saved: the sidebar lists it under its name
-        expect(page.get_by_test_id("stSidebar").get_by_text(f"📄 {name}", exact=True)).to_have_count(1)
+        expect(page.get_by_test_id("stSidebar").get_by_text(f"{name} (uploaded)", exact=True)).to_have_count(1)
         expect(page.locator(MADE_FROM_NAMES)).to_have_count(0)
         assert_no_exception(page)
     assert not [u for u in requests if "127.0.0.1:9" in u or u.startswith("javascript") or u.startswith("dialog")]

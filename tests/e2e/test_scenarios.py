@@ -172,7 +172,7 @@ def test_train_advances_iteration_by_n_and_draws_the_loss(app_server, page):
     click_button(page, "train")
     assert iteration(page) == 2 * n
     assert len(loss_curves(page, 2 * n)) >= 2
-    assert as_number(read_metric(page, "Smooth loss")) > 0
+    assert as_number(read_metric(page, "Smooth loss (min-char-rnn)")) > 0
     assert_no_exception(page)
     assert_no_console_errors(page)
 
@@ -257,7 +257,7 @@ def test_upload_text_switches_vocabulary_and_png_is_refused(app_server, page, tm
     assert read_metric(page, "Vocabulary") == str(len(vocab))
     assert read_metric(page, "Characters") == f"{len(text):,}"
     assert iteration(page) == 0
-    expect(widget(page, "corpus").locator("input")).to_have_value("📄 abc.txt")
+    expect(widget(page, "corpus").locator("input")).to_have_value("abc.txt (uploaded)")
     # The charts now read the new text: heatmap columns are its characters, bars its vocabulary.
     probe = widget(page, "probe_text").locator("textarea").input_value()
     assert probe and text.startswith(probe)
@@ -268,7 +268,7 @@ def test_upload_text_switches_vocabulary_and_png_is_refused(app_server, page, tm
     click_button(page, "train")     # the default n_iters: the run to keep intact below has some history
     trained = iteration(page)
     assert trained > 0
-    before = {label: read_metric(page, label) for label in ("Iteration", "Smooth loss", "Vocabulary", "Characters")}
+    before = {label: read_metric(page, label) for label in ("Iteration", "Smooth loss (min-char-rnn)", "Vocabulary", "Characters")}
 
     # A PNG with its own name: the uploader itself refuses the type (no rerun reaches the app).
     png = tiny_png()
@@ -288,7 +288,7 @@ def test_upload_text_switches_vocabulary_and_png_is_refused(app_server, page, tm
     assert {label: read_metric(page, label) for label in before} == before
     assert sorted(tick_labels(page, "prob_bars")) == sorted(LABEL.get(c, c) for c in vocab)
     assert loss_xmax(page) == trained
-    expect(widget(page, "corpus").locator("input")).to_have_value("📄 abc.txt")
+    expect(widget(page, "corpus").locator("input")).to_have_value("abc.txt (uploaded)")
     assert_no_exception(page)
     assert_no_console_errors(page)
 

@@ -1,4 +1,9 @@
-"""The loss curve: smooth and raw training loss, reference lines, validation, samples.
+"""The loss curve: raw and smoothed training loss, reference lines, validation, samples.
+
+The bold line is `debiased_ema` of the raw loss (TensorBoard's smoothing), not min-char-rnn's own
+smooth loss: that one is an EMA with weight 0.999 started at the uniform-guess loss, so for the first
+thousand or so iterations it reads far above what the model scores (on *hello world* it still says
+20 nats when the raw loss is 0.1). The page keeps min-char-rnn's value as a readout.
 
 Every series is decimated to a bounded number of points, so the figure a run of
 1,000,000 iterations sends to the browser is no larger than one of 2,000.
@@ -21,6 +26,46 @@ _BASELINE_DASHES = ("dot", "dashdot", "longdash", "longdashdot")
 _MAX_SAMPLE_MARKERS = 40
 _MAX_SAMPLE_HOVER_CHARS = 160
 CURVE_POINTS = 1500  # points per loss curve the chart sends for ALL runs of a group together
+DEFAULT_SMOOTHING = 0.95  # the smoothing slider's start: about 20 rows of memory, so the line follows within ~50
+_EMA_SCALE_DIGITS = 15    # a block of the scan keeps w**-k below 10**15, so float64 keeps ~1e-15 relative precision
+
+
+def debiased_ema(values: np.ndarray, smoothing: float) -> np.ndarray:
+    """The exponential moving average with weight `smoothing`, corrected for its start (as TensorBoard draws).
+
+    ema_t = w·ema_{t-1} + (1-w)·x_t from ema = 0, divided by (1 - w**n) after n points: the weighted
+    mean of the points so far with weights w**age, so the line starts ON the first point instead of
+    creeping up from zero (or down from a guess). smoothing 0 is the raw series. Non-finite points are
+    passed through and left out of the average. Vectorised in blocks: `x_k·w**-k` summed within a block,
+    rescaled by `w**t`, each block short enough for float64.
+    """
+    w = float(smoothing)
+    if not 0.0 <= w < 1.0:
+        raise ValueError(f"Smoothing must be from 0 (none) to below 1, not {smoothing!r}.")
+    x = np.asarray(values, dtype=np.float64)  # (N,)
+    out = x.copy()
+    ok = np.isfinite(x)
+    if w == 0.0 or not ok.any():
+        return out
+    v = x[ok]  # (M,) the finite points
+    n = np.arange(1, len(v) + 1)
+    block = int(min(4096, _EMA_SCALE_DIGITS * math.log(10) / -math.log(w)))
+    if block < 32:  # a short memory: w**j is below 1e-17 after a few dozen terms, sum the shifted copies
+        ema = np.zeros_like(v)
+        for j in range(min(len(v), int(math.ceil(17 * math.log(10) / -math.log(w))) + 1)):
+            ema[j:] += w ** j * v[: len(v) - j]
+        out[ok] = (1 - w) * ema / (1.0 - w ** n)
+        return out
+    ema = np.empty_like(v)
+    carry = 0.0  # the un-debiased average before the block
+    for start in range(0, len(v), block):
+        chunk = v[start:start + block]  # (B,)
+        k = np.arange(len(chunk))
+        grow = w ** -(k + 1.0)  # (B,) at most 10**15
+        ema[start:start + len(chunk)] = (carry + (1 - w) * np.cumsum(chunk * grow)) / grow
+        carry = float(ema[start + len(chunk) - 1])
+    out[ok] = ema / (1.0 - w ** n)
+    return out
 
 
 def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
@@ -71,7 +116,7 @@ class LossSeries:
     name: str
     iterations: np.ndarray  # (N,) iteration numbers, increasing
     loss: np.ndarray  # (N,) raw loss of each iteration's window
-    smooth: np.ndarray  # (N,) exponentially smoothed loss
+    smooth: np.ndarray  # (N,) the bold line: the raw loss smoothed (run_curves: debiased_ema)
     color: str | None = None
 
 
@@ -126,7 +171,7 @@ def loss_figure(
         fig.add_trace(go.Scatter(
             x=compact_int(sx), y=f32(sy * factor), mode="lines", name=run.name,
             legendgroup=run.name, line=dict(color=color, width=2),
-            hovertemplate=f"iteration %{{x}}<br>smooth loss %{{y:.3f}} {short}<extra>{html.escape(run.name)}</extra>",
+            hovertemplate=f"iteration %{{x}}<br>smoothed loss %{{y:.3f}} {short}<extra>{html.escape(run.name)}</extra>",
         ))
 
     for j, (name, its, val) in enumerate(validation or ()):
@@ -195,25 +240,28 @@ def _hover_text(sample: str) -> str:
     return "⏎<br>".join(lines)
 
 
-def run_curves(histories: Sequence, labels: Sequence[str], active: int = 0) -> list[LossSeries]:
-    """One LossSeries per run (each a History: iterations, loss, smooth), in its own colour, the ACTIVE first.
+def run_curves(histories: Sequence, labels: Sequence[str], active: int = 0,
+               smoothing: float = DEFAULT_SMOOTHING) -> list[LossSeries]:
+    """One LossSeries per run (each a History: iterations, loss), in its own colour, the ACTIVE first.
 
-    loss_figure puts the sample-hover markers on its first series, and the samples passed with it are
+    The bold line of each is `debiased_ema(loss, smoothing)`, taken over the whole history before any
+    thinning. loss_figure puts the sample-hover markers on its first series, and the samples passed with it are
     the active run's; `legend_order` keeps the legend in the runs' own order.
     """
     n = len(histories)
-    series = [_thinned(labels[i], h, color(i), n) for i, h in enumerate(histories)]
+    series = [_thinned(labels[i], h, color(i), n, smoothing) for i, h in enumerate(histories)]
     return [series[active]] + series[:active] + series[active + 1:] if 0 < active < n else series
 
 
-def _thinned(name: str, history, colour: str, n_runs: int) -> LossSeries:
+def _thinned(name: str, history, colour: str, n_runs: int, smoothing: float) -> LossSeries:
     """A run's curve; with several runs, thinned first so the chart's payload does not grow with them.
 
     loss_figure keeps at most 1,500 points per curve (min-max decimation); three runs would send three
     times one run's bytes. Here each run keeps ~CURVE_POINTS / n_runs points per curve: the union of
     the min-max picks of its raw and its smooth loss, so spikes survive on both.
     """
-    its, loss, smooth = history.iterations, history.loss, history.smooth
+    its, loss = history.iterations, history.loss
+    smooth = debiased_ema(loss, smoothing)
     per_run = max(2, CURVE_POINTS // n_runs // 2)  # the union below is at most twice this
     if n_runs > 1 and len(its) > 2 * per_run:
         pos = np.arange(len(its))

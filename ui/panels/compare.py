@@ -13,12 +13,14 @@ import streamlit as st
 from rnn_core import limits
 
 from ..figures.base import color
-from ..session import compare, state
+from ..session import bounds, compare, state
 from ..session.names import md_escape
 from ..session.session import session_of
 from .common import show_notices
+from .controls import chars_rate
 
-TITLE = "Compare runs: RNN vs LSTM vs GRU, or two learning rates"
+TITLE = ("Compare runs: RNN vs LSTM vs GRU, two learning rates, or "
+         f"{compare.PRESETS[compare.PRESET_STREAMS].lower()}")
 
 
 def render_compare(ss) -> None:
@@ -45,15 +47,14 @@ def render_compare(ss) -> None:
                  on_change=compare.on_pick, args=(ss,),
                  help="Changing the optimizer settings in the sidebar changes this run only.")
         a = sess.active
-        c = st.columns([1.2, 1.5, 1.5], vertical_alignment="bottom")
-        c[0].button(f"Remove {names[a]}", key="compare_remove", icon=":material/close:", width="stretch",
-                    on_click=compare.remove_active, args=(ss,), help="Drop the run shown below; the others go on.")
-        c[1].button("Add a run with the sidebar settings", key="compare_add", icon=":material/add:",
-                    width="stretch", on_click=compare.add_current, args=(ss,), disabled=len(runs) >= state.MAX_RUNS,
-                    help=_ADD_HELP if len(runs) < state.MAX_RUNS else f"At most {state.MAX_RUNS} runs: remove one first.")
-        c[2].button(f"Leave compare mode (keep {names[a]})", key="compare_leave", icon=":material/logout:",
-                    width="stretch", on_click=compare.leave, args=(ss,),
-                    help="Keep only the run shown below, with its training so far.")
+        with st.container(horizontal=True, key="compare_actions"):  # wraps rather than cutting the labels
+            st.button(f"Remove {names[a]}", key="compare_remove", icon=":material/close:",
+                      on_click=compare.remove_active, args=(ss,), help="Drop the run shown below; the others go on.")
+            st.button("Add a run with the sidebar settings", key="compare_add", icon=":material/add:",
+                      on_click=compare.add_current, args=(ss,), disabled=len(runs) >= state.MAX_RUNS,
+                      help=_ADD_HELP if len(runs) < state.MAX_RUNS else f"At most {state.MAX_RUNS} runs: remove one first.")
+            st.button(f"Leave compare mode (keep {names[a]})", key="compare_leave", icon=":material/logout:",
+                      on_click=compare.leave, args=(ss,), help="Keep only the run shown below, with its training so far.")
         show_notices(ss, "compare")
         with st.expander("Start a different comparison (every run from iteration 0)"):
             _starters(ss, add=False)
@@ -71,19 +72,25 @@ def _starters(ss, add: bool = True) -> None:
     st.caption("Up to three runs on the same text with the same seed and the sidebar's hidden size, sequence length "
                "and optimizer, trained together by Train and Play. The loss chart overlays their curves, Generate "
                "writes one sample per run side by side, and you pick the run the heatmap and the other views show.")
-    c = st.columns([1.25, 1.25, 1.0, 1.6], vertical_alignment="bottom")
-    c[0].button(compare.PRESETS[compare.PRESET_CELLS], key="compare_cells", icon=":material/view_column:",
-                width="stretch", on_click=compare.start_preset, args=(ss, compare.PRESET_CELLS),
-                help="Three runs, one per cell, identical otherwise: which learns this text fastest, "
-                     "per iteration and per second?")
-    c[1].button(compare.PRESETS[compare.PRESET_LR], key="compare_lr", icon=":material/tune:", width="stretch",
-                on_click=compare.start_preset, args=(ss, compare.PRESET_LR),
-                help="Two runs of the sidebar's cell: the sidebar's learning rate and the one on the right.")
-    c[2].number_input("Second learning rate", min_value=1e-5, max_value=100.0, step=0.01, format="%.5g",
-                      key="compare_lr2", help="For “Two learning rates”; the first is the sidebar's.")
+    row = st.container(horizontal=True, vertical_alignment="bottom", key="compare_starters" if add else None)
+    row.button(compare.PRESETS[compare.PRESET_CELLS], key="compare_cells", icon=":material/view_column:",
+               on_click=compare.start_preset, args=(ss, compare.PRESET_CELLS),
+               help="Three runs, one per cell, identical otherwise: which learns this text fastest, "
+                    "per iteration and per second?")
+    row.button(compare.PRESETS[compare.PRESET_LR], key="compare_lr", icon=":material/tune:",
+               on_click=compare.start_preset, args=(ss, compare.PRESET_LR),
+               help="Two runs of the sidebar's cell: the sidebar's learning rate and the second one.")
+    row.button(compare.PRESETS[compare.PRESET_STREAMS], key="compare_streams", icon=":material/stacks:",
+               on_click=compare.start_preset, args=(ss, compare.PRESET_STREAMS),
+               help="Two runs of the sidebar's model: min-char-rnn's settings (one stream, learning rate 0.1) and "
+                    "the fast preset's (many streams read the text in parallel, learning rate 0.05). Per iteration "
+                    "the streams read more text; the cards show characters per second.")
+    row.number_input("Second learning rate", step=0.01, format="%.5g", key="compare_lr2", width=170,
+                     on_change=bounds.clamp, args=(ss, "compare_lr2", 1e-5, 100.0, "compare", "Second learning rate"),
+                     help="For “Two learning rates”; the first is the sidebar's.")
     if add:
-        c[3].button("Add a run with the sidebar settings", key="compare_add", icon=":material/add:",
-                    width="stretch", on_click=compare.add_current, args=(ss,), help=_ADD_HELP)
+        row.button("Add a run with the sidebar settings", key="compare_add", icon=":material/add:",
+                   on_click=compare.add_current, args=(ss,), help=_ADD_HELP)
 
 
 def _catch_up(ss) -> None:
@@ -111,12 +118,13 @@ def render_run_cards(ss) -> None:
             mark = " · shown below" if r["active"] else ""
             st.markdown(f'<span style="color:{color(r["index"])};font-size:1.3em">●</span> **{html.escape(r["name"])}**'
                         f'<span style="color:#888">{mark}</span>', unsafe_allow_html=True)
-            m = st.columns(2)
-            m[0].metric("Iteration", f"{r['iteration']:,}")
-            m[1].metric("Smooth loss", f"{r['smooth_loss']:.2f}",
-                        help="Nats per window, smoothed over ~1000 steps, as min-char-rnn prints it.")
+            with st.container(horizontal=True, gap="medium"):  # side by side when they fit, else stacked
+                st.metric("Iteration", f"{r['iteration']:,}", width="content")
+                st.metric("Smooth loss (min-char-rnn)", f"{r['smooth_loss']:.2f}", width="content",
+                          help="Nats per window, averaged as 0.999·old + 0.001·new, as min-char-rnn prints it.")
             if r["error"]:
                 st.caption(":red[:material/error: diverged: " + ("needs Reset" if r["needs_reset"] else
                            "lower its learning rate") + "]")
             else:
-                st.caption(f"{r['bits_per_char']:.3f} bits per character · {r['speed']:,.0f} it/s")
+                st.caption(f"{r['bits_per_char']:.3f} bits per character · {r['speed']:,.0f} it/s · "
+                           f"{chars_rate(r['speed'] * r['chars_per_iteration'])} chars/s")

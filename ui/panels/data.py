@@ -6,30 +6,59 @@ import streamlit as st
 from assets.corpora import CORPORA
 from rnn_core import char_label, limits
 
-from ..session import state, uploads, using
+from ..session import runs, state, uploads, using
+from ..session.names import md_escape
 from ..session.session import session_of
 from .common import show_notices
 
 
 def render_data(ss) -> None:
-    tr = session_of(ss).trainer
+    sess = session_of(ss)
+    tr = sess.trainer
+    uploads.sync(ss)  # an uploader whose file no longer made the run shown is emptied
     st.subheader("Text")
-    st.selectbox("Training text", state.corpus_options(ss), key="corpus", on_change=state.switch_corpus,
-                 args=(ss,), help="Changing the text starts a new run (download a checkpoint first to keep this one).")
-    name = ss["corpus"]
-    st.caption(CORPORA[name]["description"] if name in CORPORA else "Your own text.")
-    st.file_uploader("…or upload your own text", type=["txt", "md"], key="upload",
-                     on_change=uploads.upload_text, args=(ss,),
+    st.selectbox("Training text", state.corpus_options(ss), key="corpus", on_change=_switch_text, args=(ss,),
+                 help="Each text keeps its own run: pick another text and back, and you find your run where "
+                      "you left it (iteration, weights, history).")
+    st.caption(text_caption(ss))
+    st.file_uploader("…or upload your own text", type=["txt", "md"], key=uploads.uploader_key(ss, uploads.TEXT),
+                     on_change=_upload_text, args=(ss,),
                      help="UTF-8 plain text. A good file starts a new run on it; a bad one changes nothing.")
     st.caption(f"Plain text (.txt, .md), at most {limits.MAX_UPLOAD_MB} MB, {limits.MAX_TEXT_CHARS:,} characters "
                f"and {limits.MAX_VOCAB} distinct characters.")
-    _file_error(ss, "upload")
+    _file_error(ss, uploads.TEXT)
     show_notices(ss, "data")
-    c = st.columns(2)
-    c[0].metric("Characters", f"{len(tr.text):,}")
-    c[1].metric("Vocabulary", f"{tr.vocab.size}", help="Distinct characters; the model predicts one of these.")
+    with st.container(horizontal=True, gap="medium", key="text_stats"):
+        st.metric("Characters", f"{len(tr.text):,}", width="content")
+        st.metric("Vocabulary", f"{tr.vocab.size}", width="content",
+                  help="Distinct characters; the model predicts one of these.")
     with st.expander("The vocabulary, character by character"):
         st.markdown(" ".join(f"`{_md_safe(char_label(ch))}`" for ch in tr.vocab.chars))
+
+
+def text_caption(ss) -> str:
+    """What the text in use is: a built-in's description, or the upload or checkpoint it came from."""
+    run = session_of(ss).active_run
+    name = run.source
+    words = CORPORA[name]["description"] if name in CORPORA else f"Your text, “{md_escape(name)}”."
+    if run.origin:  # names a visitor's file: shown as text, never as Markdown
+        words += f" This run came from {md_escape(run.origin)}."
+    return words
+
+
+def _switch_text(ss) -> None:
+    runs.autosave(ss, force=True)  # the run being left keeps its last iterations on disk too
+    state.switch_corpus(ss)
+
+
+def _upload_text(ss) -> None:
+    runs.autosave(ss, force=True)
+    uploads.upload_text(ss)
+
+
+def _upload_checkpoint(ss) -> None:
+    runs.autosave(ss, force=True)
+    uploads.upload_checkpoint(ss)
 
 
 def render_checkpoint(ss) -> None:
@@ -40,19 +69,20 @@ def render_checkpoint(ss) -> None:
     st.download_button("Download checkpoint (.npz)", data=lambda tr=run.trainer: using.checkpoint_bytes(sess, tr),
                        file_name=using.checkpoint_filename(run), mime="application/octet-stream",
                        key="download_checkpoint", on_click="ignore", icon=":material/download:", width="stretch")
-    st.file_uploader("Continue a saved run (.npz)", type=["npz"], key="checkpoint_upload",
-                     on_change=uploads.upload_checkpoint, args=(ss,),
+    st.file_uploader("Continue a saved run (.npz)", type=["npz"], key=uploads.uploader_key(ss, uploads.CHECKPOINT),
+                     on_change=_upload_checkpoint, args=(ss,),
                      help="Only checkpoints saved by this playground load; anything else is refused, "
                           "and the current run stays as it is.")
-    _file_error(ss, "checkpoint_upload")
+    _file_error(ss, uploads.CHECKPOINT)
     show_notices(ss, "checkpoint")
 
 
-def _file_error(ss, key: str) -> None:
-    """A refused file stays in its uploader: keep saying why until it is removed or replaced."""
-    message = uploads.file_error(ss, key)
+def _file_error(ss, base: str) -> None:
+    """A refused file is taken out of its uploader; say why until the next file arrives there."""
+    message = uploads.file_error(ss, base)
     if message:
-        st.error(message + " The current run is unchanged.", icon=":material/block:")
+        st.error(message + " The current run is unchanged; the file was taken out of the box.",
+                 icon=":material/block:")
 
 
 def _md_safe(label: str) -> str:

@@ -19,6 +19,7 @@ from ..session import state, training
 from ..session.pool import Busy
 from ..session.session import session_of
 from . import runs
+from .common import page_style
 from .compare import render_compare, render_run_cards
 from .controls import render_controls, render_readouts
 from .data import render_checkpoint, render_data
@@ -31,15 +32,19 @@ from .workers import server_pool
 
 BUSY_RETRY_S = 3.0   # a visitor in the queue asks again this often (the pool keeps the place ~30 s)
 
-INTRO = ("A small recurrent network learns to predict the next character of a text, as in Karpathy's "
-         "min-char-rnn. Pick a text in the sidebar, press **Train** or **Play**, and watch the loss fall, the "
-         "hidden units light up and the generated text turn from noise into words.")
+INTRO = ("**min-char-rnn** is Andrej Karpathy's 100-line program that shows how little a network needs to learn "
+         "to write: it reads a text one character at a time, keeps a memory of what it has read (the hidden "
+         "state), guesses the next character, and after every few dozen characters nudges its weights so the right "
+         "guesses get likelier. Nothing about words or grammar is built in. Here it runs live: pick a text in the "
+         "sidebar, press **Train** or **Play**, and watch the loss fall, the hidden units light up and the "
+         "generated text turn from noise into words.")
 
 
 def render_page() -> None:
     ss = st.session_state
     sess = session_of(ss, server_pool())   # the session and the widget defaults, made once per browser tab
     st.title("Char-RNN Playground")
+    page_style()
     st.markdown(INTRO)
     try:
         runs.start(ss)   # a new session: the workspace, run or settings in the URL

@@ -8,7 +8,7 @@ import streamlit as st
 from rnn_core import char_label, limits
 
 from ..figures.base import color
-from ..session import compare
+from ..session import bounds, compare
 from ..session.names import md_escape
 from ..session.session import session_of
 from .common import show_notices
@@ -32,14 +32,17 @@ def render_sampling(ss) -> None:
     c = st.columns([1.2, 1.2, 1.8, 1.2, 1.2], vertical_alignment="bottom")
     c[0].selectbox("Seed character", chars, key="seed_char", format_func=char_label,
                    help="The first character the model reads.")
-    c[1].number_input(f"Length (1–{limits.MAX_SAMPLE_LENGTH:,})", min_value=1, max_value=limits.MAX_SAMPLE_LENGTH,
-                      step=50, key="sample_length", help="Characters to generate after the seed.")
+    c[1].number_input(f"Length (1–{limits.MAX_SAMPLE_LENGTH:,})", step=50, key="sample_length",
+                      on_change=bounds.clamp, args=(ss, "sample_length", 1, limits.MAX_SAMPLE_LENGTH, "sample", "Length"),
+                      help="Characters to generate after the seed.")
     c[2].slider("Temperature", min_value=0.05, max_value=2.0, step=0.05, key="temperature", disabled=greedy,
                 help="Divides the scores before the softmax: below 1 the text is safer and more repetitive, "
                      "above 1 wilder.")
-    c[3].number_input(f"Top-k (0 = all {tr.vocab.size})", min_value=0, max_value=tr.vocab.size, step=1,
-                      key="top_k", disabled=greedy, help="Draw only among the k most likely characters.")
-    c[4].number_input("Sampling seed", min_value=0, max_value=2**31 - 1, step=1, key="sample_seed",
+    c[3].number_input(f"Top-k (0 = all {tr.vocab.size})", step=1, key="top_k", disabled=greedy,
+                      on_change=bounds.clamp, args=(ss, "top_k", 0, tr.vocab.size, "sample", "Top-k"),
+                      help=f"Draw only among the k most likely characters (this text has {tr.vocab.size}).")
+    c[4].number_input("Sampling seed", step=1, key="sample_seed",
+                      on_change=bounds.clamp, args=(ss, "sample_seed", 0, 2**31 - 1, "sample", "Sampling seed"),
                       help="The same seed and model give the same text.")
     row = st.columns([1, 4], vertical_alignment="center")
     row[0].button("Generate", key="generate", type="primary", icon=":material/edit_note:",

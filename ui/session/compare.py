@@ -23,6 +23,7 @@ from dataclasses import replace
 from dataclasses import asdict
 
 from rnn_core import TrainConfig, limits
+from rnn_core.presets import FAST, MIN_CHAR_RNN, preset_fields
 
 from . import state
 from .names import md_escape
@@ -31,6 +32,7 @@ from .widgets import cell_options, config_from_widgets, sync_widgets
 
 PRESET_CELLS = "cells"
 PRESET_LR = "lr"
+PRESET_STREAMS = "streams"
 
 
 def preset_cells() -> list[str]:
@@ -39,7 +41,8 @@ def preset_cells() -> list[str]:
 
 
 # The button names exactly the cells it trains (read from the registry, so a new cell never goes missing quietly).
-PRESETS = {PRESET_CELLS: " vs ".join(c.upper() for c in preset_cells()), PRESET_LR: "Two learning rates"}
+PRESETS = {PRESET_CELLS: " vs ".join(c.upper() for c in preset_cells()), PRESET_LR: "Two learning rates",
+           PRESET_STREAMS: f"One stream vs {FAST['batch_size']} streams"}
 
 
 def names(ss: State) -> list[str]:
@@ -68,6 +71,8 @@ def preset_configs(base: TrainConfig, preset: str, lr2: float | None = None) -> 
         if math.isclose(lr2, base.learning_rate):
             raise ValueError(f"Both learning rates are {lr2:g}: pick a different second rate to compare.")
         return [base, replace(base, learning_rate=lr2)]
+    if preset == PRESET_STREAMS:  # min-char-rnn's training settings against the fast preset's
+        return [replace(base, **preset_fields(MIN_CHAR_RNN)), replace(base, **preset_fields(FAST))]
     raise ValueError(f"Unknown comparison {preset!r}; choose one of {', '.join(PRESETS)}.")
 
 
@@ -165,7 +170,8 @@ def readouts(ss: State) -> list[dict]:
         tr = run.trainer
         out.append(dict(index=i, name=name, active=i == sess.active,
                         iteration=tr.iteration, smooth_loss=tr.smooth_loss, bits_per_char=tr.bits_per_char,
-                        speed=tr.iters_per_second, error=run.error, needs_reset=run.needs_reset))
+                        speed=tr.iters_per_second, error=run.error, needs_reset=run.needs_reset,
+                        chars_per_iteration=tr.config.batch_size * tr.config.seq_length))
     return out
 
 
@@ -200,7 +206,7 @@ def samples(ss: State) -> list[tuple[int, str, str, str]]:
 
 
 __all__ = [
-    "PRESETS", "PRESET_CELLS", "PRESET_LR", "names", "is_compare", "default_lr2", "preset_configs",
+    "PRESETS", "PRESET_CELLS", "PRESET_LR", "PRESET_STREAMS", "names", "is_compare", "default_lr2", "preset_configs",
     "start_preset", "add_current", "remove", "remove_active", "leave", "select", "on_pick", "readouts",
     "generate_all", "samples",
 ]

@@ -13,6 +13,7 @@ from typing import Sequence
 from rnn_core import TrainConfig
 
 _NAME_FIELDS = (  # besides cell and hidden size: what may tell two runs apart, as shown in a name
+    ("batch_size", lambda c: "1 stream" if c.batch_size == 1 else f"{c.batch_size} streams"),
     ("learning_rate", lambda c: f"lr={c.learning_rate:g}"),
     ("optimizer", lambda c: c.optimizer),
     ("seq_length", lambda c: f"T={c.seq_length}"),
@@ -51,11 +52,19 @@ def run_names(configs: Sequence[TrainConfig]) -> list[str]:
     def differs(name: str) -> bool:
         return len({getattr(c, name) for c in configs}) > 1
 
-    extra = [fmt for name, fmt in _NAME_FIELDS if differs(name)]
+    differing = [name for name, _ in _NAME_FIELDS if differs(name)]
+    # Runs that differ in their training preset (one stream vs 32) are named by it: "RNN 32 streams (fast)"
+    # rather than by every field the preset sets.
+    tags = _preset_tags(configs) if any(n in _PRESET_FIELDS for n in differing) else None
+    if tags is not None:
+        differing = [n for n in differing if n not in _PRESET_FIELDS or n == "batch_size"]
+    extra = [fmt for name, fmt in _NAME_FIELDS if name in differing]
     show_h = differs("hidden_size") or not extra
     names = []
-    for c in configs:
+    for i, c in enumerate(configs):
         parts = [c.cell.upper()] + ([f"H={c.hidden_size}"] if show_h else []) + [fmt(c) for fmt in extra]
+        if tags is not None:
+            parts.append(f"({tags[i]})")
         names.append(" ".join(parts))
     seen: dict[str, int] = {}
     out = []
@@ -63,6 +72,18 @@ def run_names(configs: Sequence[TrainConfig]) -> list[str]:
         seen[n] = seen.get(n, 0) + 1
         out.append(n if seen[n] == 1 else f"{n} #{seen[n]}")
     return out
+
+
+_PRESET_FIELDS = ("batch_size", "learning_rate", "optimizer", "clip")
+
+
+def _preset_tags(configs: Sequence[TrainConfig]) -> list[str] | None:
+    """Each run's training preset ("fast", "min-char-rnn") if every run is one, and they differ in streams."""
+    from .presets import TAGS, preset_of  # presets reaches the session, which imports this module
+    found = [preset_of(c) for c in configs]
+    if None in found or len({c.batch_size for c in configs}) < 2:
+        return None
+    return [TAGS[f] for f in found]
 
 
 __all__ = ["SPLIT", "md_escape", "run_names"]

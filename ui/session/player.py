@@ -48,7 +48,7 @@ class RunMirror:
     view: dict | None = None         # the last snapshot of the chosen look-inside view
     error: str | None = None         # why training stopped, if it diverged
     needs_reset: bool = False
-    n_train: int = 0                 # characters the run trains on (epochs = iteration x T / n_train)
+    n_train: int = 0                 # characters the run trains on (epochs = iteration x T x B / n_train)
     validation: dict = field(default_factory=lambda: {"its": [], "loss": []})  # held-out nats/char
     save_error: tuple | None = None  # (kind, reason) of the last refused or failed save (cleared by a good one)
     broken: str | None = None        # why the run cannot be drawn: its worker never saves it again

@@ -115,8 +115,17 @@ class RunProxy:
         return self.group.speed()
 
     @property
+    def chars_per_iteration(self) -> int:
+        """Characters one iteration reads: a window of T from each of the B streams."""
+        return self.config.seq_length * self.config.batch_size
+
+    @property
+    def chars_per_second(self) -> float:
+        return self.iters_per_second * self.chars_per_iteration
+
+    @property
     def chars_seen(self) -> int:
-        return self.iteration * self.config.seq_length
+        return self.iteration * self.chars_per_iteration
 
     @property
     def epochs(self) -> float:

@@ -166,7 +166,7 @@ def _label(meta: dict, trainer: Trainer) -> str:
         return corpus
     if isinstance(corpus, str) and corpus and corpus not in CORPORA:
         return corpus[:80]
-    return "💾 saved run"
+    return "text of a saved run"
 
 
 def list_runs(ss) -> list[RunInfo]:
@@ -351,7 +351,7 @@ def describe(info: RunInfo, now: float | None = None) -> str:
     when = age((time.time() if now is None else now) - info.modified)
     title = md_escape(info.title or info.corpus or info.run_id)
     if not info.ok:
-        return f"**{title}** · {when} · ⚠️ cannot be opened: {md_escape(info.error or '')}"
+        return f"**{title}** · {when} · :material/warning: cannot be opened: {md_escape(info.error or '')}"
     bpc = bits_per_char(info)
     return (f"**{title}** · iteration {info.iteration:,} · {bpc:.2f} bits/char · "
             f"{md_escape(info.cell.upper())} H={info.hidden_size} · {when} · `{info.run_id}`")

@@ -30,6 +30,7 @@ from .widgets import WIDGET_DEFAULTS
 State = MutableMapping  # st.session_state or a dict
 SESSION_KEY = "session"
 TRAINER_KEY = "trainer"
+MAX_PARKED_TEXTS = 8        # texts whose runs a session keeps set aside in memory (all are saved anyway)
 PROGRESS_POLL_S = 0.1        # a long click reads the group's progress about this often
 VIEW_WAIT_S = 1.0            # during Play, how long the page waits for a just-chosen view's first snapshot
 Progress = Callable[[int, int], None]
@@ -39,12 +40,13 @@ Progress = Callable[[int, int], None]
 class RunSpec:
     """A run to start in a worker: from a text and settings, checkpoint bytes, or the run store."""
 
-    source: str                       # corpus name, "📄 file.txt" or "💾 run.npz"
+    source: str                       # the text's label: a corpus name, "notes.txt (uploaded)", ...
     text: str                         # the training text (kept in the page: the sidebar and probe read it)
     config: dict | None = None
     checkpoint: bytes | None = None
     run_id: str | None = None         # with stored=True: the run store's run
     stored: bool = False
+    origin: str = ""                  # where the run came from when not trained here: "the checkpoint x.npz"
 
 
 @dataclass
@@ -52,9 +54,10 @@ class Run:
     """One training run: its worker's id, where its text came from, and (once installed) its proxy."""
 
     run_id: str
-    source: str
+    source: str                       # the text's label (runs are parked per label)
     text: str
     trainer: RunProxy | None = None
+    origin: str = ""                  # where the run came from when not trained here: "the checkpoint x.npz"
 
     @property
     def error(self) -> str | None:
@@ -72,6 +75,15 @@ class Run:
     def name(self) -> str:
         c = self.trainer.config
         return f"{c.cell.upper()} H={c.hidden_size}"
+
+
+@dataclass
+class Parked:
+    """The runs of a text the visitor switched away from, as they were."""
+
+    runs: list[Run]
+    active: int
+    samples_by_run: dict[str, tuple[str, str]]
 
 
 @dataclass
@@ -102,6 +114,9 @@ class Session:
     pool: WorkerPool | None = field(default=None, repr=False, compare=False)   # the server's workers
     group: Group | None = field(default=None, repr=False, compare=False)
     owner: str = field(default_factory=lambda: f"tab-{time.monotonic_ns():x}")  # this tab, in the pool's queue
+    parked: dict[str, Parked] = field(default_factory=dict)  # text label -> its runs, set aside (oldest first)
+    uploader_gen: dict[str, int] = field(default_factory=dict)  # uploader -> generation (a new one is empty)
+    uploader_holds: dict[str, str] = field(default_factory=dict)  # uploader -> what its file made (ui/session/uploads.py)
     # Streamlit's fast reruns can start a new script run while an older one still waits for its Train
     # click; this lock makes two clicks of one tab run one after the other, never pause each other.
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
@@ -118,6 +133,12 @@ class Session:
     @property
     def is_compare(self) -> bool:
         return len(self.runs) > 1
+
+    @property
+    def train_rate(self) -> float:
+        """Iterations per second of the whole group (every run, in lock step), measured by the group's
+        wall clock over its last few seconds of training; 0 before it has trained."""
+        return self.group.speed() if self.group is not None else 0.0
 
     @property
     def playing(self) -> bool:
@@ -165,7 +186,7 @@ class Session:
                 run_id = self.pool.create(text=s.text if s.checkpoint is None else None, config=s.config,
                                           checkpoint=s.checkpoint, meta=meta, owner=self.owner,
                                           run_id=s.run_id, stored=s.stored)
-                made.append(Run(run_id, s.source, s.text))
+                made.append(Run(run_id, s.source, s.text, origin=s.origin))
         except BaseException:
             for run in made:
                 self.pool.discard(run.run_id)
@@ -187,7 +208,8 @@ class Session:
                 run.trainer = RunProxy(group, i, run.text)
             else:
                 run.trainer.rebind(group, i)
-        gone = [r.run_id for r in self.runs if r.run_id not in keep]
+        parked = {r.run_id for p in self.parked.values() for r in p.runs}
+        gone = [r.run_id for r in self.runs if r.run_id not in keep and r.run_id not in parked]
         self.runs, self.group = list(new_runs), group
         for run_id in gone:
             self.pool.discard(run_id)
@@ -217,6 +239,72 @@ class Session:
         """Make run `index` the one the single-run panels show, with its last sample."""
         self.active = max(0, min(int(index), len(self.runs) - 1))
         self.sample_seed_char, self.sample = self.samples_by_run.get(self.active_run.run_id, ("", ""))
+
+    # ---- one set of runs per text -----------------------------------------------------------
+    def park(self, unless: str | None = None) -> None:
+        """Set the current runs aside under their text's label, to come back with `unpark`.
+
+        One group per text: parking again replaces that text's older group (saved, its workers ended).
+        Nothing happens when `unless` is the current text (its runs are being replaced, not left). At most
+        MAX_PARKED_TEXTS texts are kept; the oldest goes first (saved: it stays under "Your saved runs").
+        A parked run's worker is saved and released to the run store when the save holds its current
+        iteration (or it is still at iteration 0, which its settings rebuild); otherwise it stays live, so
+        parking never loses iterations. `unpark` brings the workers back through the pool, same run ids.
+        """
+        if not self.runs or self.active_run.source == unless:
+            return
+        key = self.active_run.source
+        if self.group is not None:
+            self.set_playing(False)
+            self.group.save()
+        older = self.parked.pop(key, None)
+        here = {r.run_id for r in self.runs}
+        if older is not None:
+            self._let_go([r for r in older.runs if r.run_id not in here])
+        self.parked[key] = Parked(list(self.runs), self.active, dict(self.samples_by_run))
+        if self.group is not None and self.pool is not None:
+            for run, mirror in zip(self.runs, self.group.read()):
+                if mirror.iteration == 0 or mirror.saved_iteration == mirror.iteration:
+                    self.pool.release(run.run_id)
+        while len(self.parked) > MAX_PARKED_TEXTS:
+            self._let_go(self.parked.pop(next(iter(self.parked))).runs)
+
+    def forget_parked(self, key: str) -> None:
+        """Drop the runs parked under `key` (a new run replaces them: one run per text); they stay saved."""
+        older = self.parked.pop(key, None)
+        if older is not None:
+            here = {r.run_id for r in self.runs}
+            self._let_go([r for r in older.runs if r.run_id not in here])
+
+    def _let_go(self, runs: list[Run]) -> None:
+        """Runs no session keeps any more: saved and their workers ended (their files stay in the store)."""
+        if self.pool is not None:
+            for run in runs:
+                self.pool.discard(run.run_id)
+
+    def unpark(self, key: str) -> bool:
+        """Bring back the runs parked under `key` (the current ones are parked first); False if none.
+
+        Raises Busy (nothing changes, the runs stay parked) when no worker is free to take them back.
+        """
+        back = self.parked.get(key)
+        if back is None:
+            return False
+        self.park(unless=key)
+        self.parked.pop(key, None)
+        try:
+            self.install(back.runs, back.active)
+        except BaseException:
+            self.parked[key] = back
+            raise
+        self.samples_by_run = back.samples_by_run
+        self.select(back.active)
+        return True
+
+    def texts(self) -> list[str]:
+        """The labels of the texts this session has runs for: the current one, then the parked ones."""
+        here = self.active_run.source if self.runs else None
+        return ([here] if here else []) + [k for k in self.parked if k != here]
 
     # ---- training (in the workers; the page waits only for a Train click) -----------------
     def set_playing(self, playing: bool) -> None:
@@ -396,5 +484,5 @@ def session_of(ss: State, pool: WorkerPool | None = None) -> Session:
     return sess
 
 
-__all__ = ["Run", "RunSpec", "Session", "TrainOutcome", "ActiveTrainer", "session_of", "lead_iteration",
+__all__ = ["Run", "RunSpec", "Parked", "Session", "TrainOutcome", "ActiveTrainer", "session_of", "lead_iteration",
            "SESSION_KEY", "State"]

@@ -15,8 +15,9 @@ from rnn_core import LIVE_FIELDS, TextError, TrainConfig, Trainer, limits
 from rnn_core.checkpoint import to_bytes
 
 from .names import md_escape
+from .presets import fit_streams
 from .session import Run, RunSpec, State, session_of
-from .widgets import DEFAULT_CORPUS, changed_settings, config_from_widgets, sync_widgets
+from .widgets import DEFAULT_CORPUS, changed_settings, sync_widgets
 
 PROBE_DEFAULT_CHARS = 80     # default probe: the first 80 characters of the training text
 MAX_RUNS = 3                 # compare mode trains at most this many runs together
@@ -44,9 +45,10 @@ def init_state(ss: State) -> None:
     name = ss["corpus"] if ss["corpus"] in CORPORA else DEFAULT_CORPUS
     text = read_corpus(name)
     try:
-        config = config_from_widgets(ss)
-        config.validate()
-        runs = start_runs(ss, [RunSpec(ss["corpus"], text, asdict(config))])
+        cfg, fitted = fit_streams(ss, text, ss["corpus"])  # a short text gets fewer streams
+        cfg.validate()
+        runs = start_runs(ss, [RunSpec(ss["corpus"], text, asdict(cfg))])
+        fitted()
     except ValueError as err:   # settings from an odd session: fall back to the defaults
         if type(err).__name__ == "Busy":
             raise
@@ -57,9 +59,13 @@ def init_state(ss: State) -> None:
 
 def install(ss: State, new_runs: list[Run], active: int = 0) -> None:
     """Make `new_runs` the session's runs and point the text-dependent widgets at the new text."""
-    sess = session_of(ss)
-    sess.install(new_runs, active)
-    text = sess.active_run.text
+    session_of(ss).install(new_runs, active)
+    _after_install(ss)
+
+
+def _after_install(ss: State) -> None:
+    """Point the text-dependent widgets at the active run's text."""
+    text = session_of(ss).active_run.text
     ss["probe_text"] = default_probe_text(text)
     ss["probe_pos"] = 0
     ss["seed_char"] = text[0]
@@ -72,20 +78,39 @@ def pending_changes(ss: State) -> list[tuple[str, object, object]]:
 
 # ---- text sources --------------------------------------------------------------------------
 def corpus_options(ss: State) -> list[str]:
+    """The built-in texts, then every other text this session has a run for (uploads, checkpoints)."""
+    sess = session_of(ss)
     opts = list(CORPORA)
-    custom = session_of(ss).custom_text
-    if custom:
-        opts.append(custom[0])
+    extra = sess.texts() if sess.runs else []
+    if sess.custom_text:
+        extra.append(sess.custom_text[0])
+    for name in extra:
+        if name not in opts:
+            opts.append(name)
     return opts
 
 
 def corpus_text(ss: State, name: str) -> str:
     if name in CORPORA:
         return read_corpus(name)
-    custom = session_of(ss).custom_text
+    sess = session_of(ss)
+    if sess.runs and sess.active_run.source == name:
+        return sess.trainer.text
+    if name in sess.parked:
+        return sess.parked[name].runs[0].text
+    custom = sess.custom_text
     if custom and custom[0] == name:
         return custom[1]
     raise TextError(f"There is no text called {name!r} any more; pick a built-in corpus or upload the file again.")
+
+
+def text_label(text: str, fallback: str) -> str:
+    """The label of a run's text: the built-in corpus it is, if any (a checkpoint trained on prose is on
+    "prose", whatever its file is called), else `fallback`."""
+    for name in CORPORA:
+        if read_corpus(name) == text:
+            return name
+    return fallback
 
 
 def default_probe_text(text: str) -> str:
@@ -93,16 +118,35 @@ def default_probe_text(text: str) -> str:
 
 
 # ---- actions (callbacks) -------------------------------------------------------------------
-def new_run(ss: State, text: str, source: str) -> Run:
-    """A fresh run on `text` with the sidebar's settings; replaces the session's runs."""
-    run, = start_runs(ss, [RunSpec(source, text, asdict(config_from_widgets(ss)))])  # raises before anything changes
+def new_run(ss: State, text: str, source: str, origin: str = "") -> Run:
+    """A fresh run on `text` with the sidebar's settings, in a worker. The current runs are parked under
+    their text (unless it is the same text), and this becomes `source`'s one run."""
+    cfg, fitted = fit_streams(ss, text, source)  # a short text gets fewer streams
+    run, = start_runs(ss, [RunSpec(source, text, asdict(cfg), origin=origin)])  # raises before anything changes
+    fitted()
+    _leave_text(ss, source)
     install(ss, [run])
     return run
 
 
+def _leave_text(ss: State, new_source: str) -> None:
+    """Before the session's runs are replaced by runs on `new_source`: park them (another text), and
+    forget an older parked group of `new_source` (one run per text)."""
+    sess = session_of(ss)
+    sess.park(unless=new_source)
+    sess.forget_parked(new_source)
+
+
 def switch_corpus(ss: State) -> None:
-    """The corpus selector changed: start a new run on that text."""
+    """The text selector changed: back to that text's run if it has one, else a new run on it."""
     sess, name = session_of(ss), ss["corpus"]
+    if sess.runs and name == sess.active_run.source:
+        return
+    if sess.unpark(name):
+        _after_install(ss)
+        sync_widgets(ss, sess.trainer.config)
+        sess.notify("data", "success", f"Back to your run on “{name}”, at iteration {sess.trainer.iteration:,}.")
+        return
     try:
         new_run(ss, corpus_text(ss, name), name)
     except ValueError as err:
@@ -110,22 +154,25 @@ def switch_corpus(ss: State) -> None:
         ss["corpus"] = source if source in corpus_options(ss) else DEFAULT_CORPUS
         sess.notify("data", "error", md_escape(err))
         return
-    sess.notify("data", "success", f"New run on “{md_escape(name)}”.")
+    sess.notify("data", "success", f"New run on “{md_escape(name)}”. Your other texts keep their runs: pick one to "
+                                   "go back to it.")
 
 
-def restore(ss: State, trainer: Trainer, label: str, run_id: str | None = None) -> None:
-    """Make a loaded trainer the session's run, with its settings shown in the sidebar.
+def restore(ss: State, trainer: Trainer, label: str, run_id: str | None = None, origin: str = "") -> None:
+    """Make a loaded trainer the session's run (its text's one run), with its settings shown in the sidebar.
 
     `run_id` keeps a known id (a run reopened from the run store or the URL: its worker loads it from
     there); default: a new one. The trainer was loaded in the page only to check it and read its text.
+    The runs of another text are parked, as when the text selector changes.
     """
     if run_id is not None:
-        spec = RunSpec(label, trainer.text, run_id=run_id, stored=True)
+        spec = RunSpec(label, trainer.text, run_id=run_id, stored=True, origin=origin)
     elif trainer.iteration == 0:
-        spec = RunSpec(label, trainer.text, asdict(trainer.config))
+        spec = RunSpec(label, trainer.text, asdict(trainer.config), origin=origin)
     else:
-        spec = RunSpec(label, trainer.text, checkpoint=to_bytes(trainer, compress=False))
+        spec = RunSpec(label, trainer.text, checkpoint=to_bytes(trainer, compress=False), origin=origin)
     run, = start_runs(ss, [spec])
+    _leave_text(ss, label)
     install(ss, [run])
     if label not in CORPORA:  # a built-in name is already in the selector (a run reopened from the store)
         session_of(ss).custom_text = (label, trainer.text)
@@ -173,13 +220,14 @@ def reset(ss: State) -> None:
     sess = session_of(ss)
     specs = [RunSpec(r.source, r.text, asdict(r.trainer.config)) for r in sess.runs]
     try:
-        config = config_from_widgets(ss)
-        config.validate()
-        specs[sess.active] = RunSpec(sess.active_run.source, sess.active_run.text, asdict(config))
+        cfg, fitted = fit_streams(ss, sess.active_run.text, sess.active_run.source)  # a short text: fewer streams
+        cfg.validate()
+        specs[sess.active] = RunSpec(sess.active_run.source, sess.active_run.text, asdict(cfg))
         new_runs = start_runs(ss, specs)
     except ValueError as err:
         sess.notify("controls", "error", f"Reset failed, the run is unchanged: {err}")
         return
+    fitted()
     install(ss, new_runs, sess.active)
 
 
@@ -203,6 +251,6 @@ def sample_with_widgets(ss: State, trainer, seed_char: str) -> str:
 
 __all__ = [
     "MAX_RUNS", "init_state", "install", "pending_changes", "corpus_options", "corpus_text", "default_probe_text",
-    "new_run", "switch_corpus", "restore", "add_run", "apply_live_settings", "reset", "set_playing",
+    "new_run", "switch_corpus", "text_label", "restore", "add_run", "apply_live_settings", "reset", "set_playing",
     "sample_with_widgets",
 ]

@@ -9,21 +9,30 @@ from __future__ import annotations
 from .session import Progress, Session, State, TrainOutcome, session_of
 
 PLAY_INTERVAL_S = 0.5        # seconds between redraws of the live panels during Play
-PROGRESS_MIN_SECONDS = 1.0   # a click expected to take longer than this (at the measured speed) shows a bar
-PROGRESS_MIN_ITERS = 2000    # before any speed is measured, a click of at least this many shows a bar
+PROGRESS_AFTER_S = 1.0       # a click expected to take longer than this (at the measured speed) shows a bar
 
 
-def shows_progress(sess: Session, n: int) -> bool:
-    """Whether a click of n iterations gets a progress bar: expected to take over ~1 s at the measured speed."""
-    rate = sess.group.speed() if sess.group is not None else 0.0
-    return n / rate > PROGRESS_MIN_SECONDS if rate > 0 else n >= PROGRESS_MIN_ITERS
+def expected_seconds(sess: Session, n: int) -> float | None:
+    """How long n iterations of the whole group should take at its measured speed; None if never measured.
+
+    The rate is the group's wall-clock speed over its last few seconds of training (all runs in lock
+    step, so it is every run's); a new or reopened group has none until it has trained.
+    """
+    rate = sess.train_rate
+    return n / rate if rate > 0 else None
+
+
+def wants_progress(sess: Session, n: int) -> bool:
+    """Show a progress bar for this click? Yes if it should take over PROGRESS_AFTER_S, or if the speed is
+    not known yet (the bar then costs a redraw or two; a silent wait of unknown length costs more)."""
+    t = expected_seconds(sess, n)
+    return t is None or t > PROGRESS_AFTER_S
 
 
 def train_click(ss: State, on_progress: Progress | None = None) -> TrainOutcome:
-    """The Train button: n_iters iterations in the workers, reporting progress when the click is long."""
-    n = int(ss["n_iters"])
-    sess = session_of(ss)
-    return sess.train(n, on_progress if shows_progress(sess, n) else None)
+    """The Train button: n_iters iterations in the workers, reporting progress when `wants_progress` says so."""
+    sess, n = session_of(ss), int(ss["n_iters"])
+    return sess.train(n, on_progress if wants_progress(sess, n) else None)
 
 
-__all__ = ["PLAY_INTERVAL_S", "PROGRESS_MIN_SECONDS", "PROGRESS_MIN_ITERS", "shows_progress", "train_click"]
+__all__ = ["PLAY_INTERVAL_S", "PROGRESS_AFTER_S", "expected_seconds", "wants_progress", "train_click"]

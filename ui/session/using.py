@@ -35,7 +35,7 @@ def checkpoint_bytes(sess: Session, trainer) -> bytes:
 
 
 def checkpoint_filename(run: Run) -> str:
-    src = "".join(c if c.isalnum() else "-" for c in run.source.lstrip("📄💾 ")).strip("-") or "run"
+    src = "".join(c if c.isalnum() else "-" for c in run.source).strip("-") or "run"
     return f"char-rnn-{src}-{run.trainer.config.cell}-it{run.trainer.iteration}.npz"
 
 

@@ -9,12 +9,16 @@ from typing import MutableMapping
 
 from rnn_core import TrainConfig
 from rnn_core.cells import CELLS
+from rnn_core.presets import FAST
 
 DEFAULT_CORPUS = "prose"
 HOLD_OUT_FRACTION = 0.1      # widget "hold_out" (applies on Reset): the last 10% of the text is never trained on
-RESET_FIELDS = ("cell", "hidden_size", "seq_length", "seed")  # need a new Trainer
-FIELD_LABELS = {"cell": "cell", "hidden_size": "hidden size", "seq_length": "sequence length", "seed": "seed"}
+RESET_FIELDS = ("cell", "hidden_size", "seq_length", "batch_size", "seed")  # need a new Trainer
+FIELD_LABELS = {"cell": "cell", "hidden_size": "hidden size", "seq_length": "sequence length",
+                "batch_size": "streams", "seed": "seed"}
 
+# A first visit learns fast: the training settings come from the FAST preset (TrainConfig()'s own
+# defaults are min-char-rnn's, one click away in the sidebar); the model's from TrainConfig().
 _DEFAULT_CONFIG = TrainConfig()
 WIDGET_DEFAULTS = {
     "corpus": DEFAULT_CORPUS,
@@ -23,10 +27,12 @@ WIDGET_DEFAULTS = {
     "hidden_size": _DEFAULT_CONFIG.hidden_size,
     "seq_length": _DEFAULT_CONFIG.seq_length,
     "seed": _DEFAULT_CONFIG.seed,
-    "optimizer": _DEFAULT_CONFIG.optimizer,
-    "learning_rate": _DEFAULT_CONFIG.learning_rate,
-    "clip": float(_DEFAULT_CONFIG.clip or 0.0),
+    "batch_size": FAST["batch_size"],
+    "optimizer": FAST["optimizer"],
+    "learning_rate": FAST["learning_rate"],
+    "clip": float(FAST["clip"] or 0.0),
     "unit": "nats",
+    "loss_smoothing": 0.95,  # the loss chart's bold line (ui/figures/loss.py: DEFAULT_SMOOTHING)
     "probe_pos": 0,
     "sample_length": 200,
     "temperature": 1.0,
@@ -47,7 +53,8 @@ def config_from_widgets(ss: MutableMapping) -> TrainConfig:
     clip = float(ss["clip"])
     cfg = TrainConfig(
         cell=str(ss["cell"]), hidden_size=int(ss["hidden_size"]), seq_length=int(ss["seq_length"]),
-        seed=int(ss["seed"]), optimizer=str(ss["optimizer"]), learning_rate=float(ss["learning_rate"]),
+        seed=int(ss["seed"]), batch_size=int(ss["batch_size"]), optimizer=str(ss["optimizer"]),
+        learning_rate=float(ss["learning_rate"]),
         clip=clip if clip > 0 else None, val_fraction=HOLD_OUT_FRACTION if ss.get("hold_out") else 0.0,
     )
     cfg.validate()

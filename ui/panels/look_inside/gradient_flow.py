@@ -12,7 +12,7 @@ import numpy as np
 from ...figures.insight import clipped_share_figure
 from ...figures.probe import gradient_norms_figure
 from ...figures.strips import glyph, window_html
-from ..common import chart
+from ..common import chart, metric_row
 
 def request_gradient_flow(trainer, ss, pin) -> dict:
     return {"view": "gradient_flow"}
@@ -36,9 +36,9 @@ def render_gradient_flow(trainer, ss, pin, snap: dict) -> None:
         chart(fig, "grad_flow")
     with right:
         chart(clipped_share_figure(g.clipped_share, g.grad_norms, g.clip), "clipped_share")
-    c = st.columns(3)
+    c = metric_row(3)
     first, last = float(g.norms[0]), float(g.norms[-1])
-    c[0].metric("Window loss", f"{g.loss:.2f} nats", help="The loss Trainer.step will compute on this window.")
+    c[0].metric("Window loss", f"{g.loss:.2f} nats", help="The loss the next training step will compute on this window.")
     c[1].metric("‖dL/dh‖ first ÷ last step", f"{first / last:.3g}" if last > 0 else "n/a",
                 help="Far below 1: the gradient fades on its way back (vanishing); far above 1: it grows "
                      "(exploding).")

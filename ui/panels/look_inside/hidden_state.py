@@ -14,7 +14,7 @@ from ...figures.probe import hidden_heatmap, prob_bars
 from ...figures.strips import context_html, glyph
 from ...session.session import session_of
 from ...session.using import ProbeInput
-from ..common import chart
+from ..common import chart, metric_row
 
 TOP_K_BARS = 10
 MAX_HEATMAP_CELLS = 32_000  # ~5.3-7 bytes each (base64, values on_grid): the heatmap spec stays under ~250 KB at any H
@@ -77,7 +77,7 @@ def render_hidden_and_next(trainer, ss, pin: ProbeInput, snap: dict) -> None:
         if true_next is not None:
             p = float(snap["probs"][trainer.vocab.index[true_next]])
             loss = float(snap["loss"][pos])
-            c = st.columns(2)
+            c = metric_row(2)
             c[0].metric(f"p(‘{char_label(true_next)}’)", f"{p:.3f}",
                         help=f"The probability the model gives the true next character (red bar). "
                              f"A uniform guess gives {1 / trainer.vocab.size:.3f}.")

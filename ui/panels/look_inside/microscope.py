@@ -9,9 +9,9 @@ from rnn_core import char_label
 
 from ...figures.insight import microscope_figure
 from ...figures.strips import window_html
-from ..common import chart
+from ..common import chart, metric_row
 
-UPDATE_LABELS = {"sgd": "one plain SGD step (as the notebooks do)", "trainer": "one step of the trainer's optimizer"}
+UPDATE_LABELS = {"sgd": "one plain gradient step", "trainer": "one step of the run's own optimizer"}
 
 def request_microscope(trainer, ss, pin) -> dict:
     T = trainer.config.seq_length
@@ -24,20 +24,22 @@ def request_microscope(trainer, ss, pin) -> dict:
 def render_microscope(trainer, ss, pin, snap: dict) -> None:
     """One character of the next window through the forward pass, its gradient and one update."""
     T = trainer.config.seq_length
-    st.caption("As seeds 000 and 004 walk through it: one character of the training window the model learns from "
-               "next goes through the forward pass, gets its gradient, and the model takes one step. Does the "
-               "probability of the right next character go up?")
+    st.caption("Learning, slowed down to one character: the model reads one character of the window it trains on "
+               "next, scores every possible next character, turns the scores into probabilities, measures how wrong "
+               "it was (p − 1 on the right character, p elsewhere) and nudges its weights against that error. Does "
+               "the probability of the right next character go up?")
     c = st.columns([3, 2], vertical_alignment="bottom")
     if T > 1:
         c[0].slider("Character of the window (green: the input; red: the target, the character after it)",
                     0, T - 1, key="micro_pos")
     c[1].radio("Update", list(UPDATE_LABELS), key="micro_update", format_func=UPDATE_LABELS.get,
-               help="Plain SGD: w −= lr·g on this one character's loss, no clipping. The trainer's optimizer: "
-                    "clipped, with its accumulated state (Adagrad's memory), as training would do it.")
+               help="Plain gradient step: w −= learning rate · gradient of this one character's loss, no clipping. "
+                    "The run's own optimizer: clipped, with the memory it has built up (Adagrad's sum of squared "
+                    "gradients), as training would do it.")
     pos = int(snap["position"])
     m = snap
     st.html(window_html(m["window"], pos))
-    k = st.columns(4)
+    k = metric_row(4)
     k[0].metric("Input → target", f"‘{char_label(m['input_char'])}’ → ‘{char_label(m['target_char'])}’")
     k[1].metric("p(target) before", f"{m['p_before']:.4f}", help=f"Loss {m['loss_before']:.3f} nats.")
     k[2].metric("p(target) after one step", f"{m['p_after']:.4f}", f"{m['p_after'] - m['p_before']:+.4f}",
@@ -52,7 +54,7 @@ def render_microscope(trainer, ss, pin, snap: dict) -> None:
     if terms:
         norms = " · ".join(f"‖{name}‖ = {float(np.linalg.norm(terms[name])):.3f}"
                            for name in ("Wxh·x", "Whh·h_prev", "bh"))
-        st.caption(f"The three parts of the pre-activation: {norms}. Seeds 000 and 004 put the bias inside the "
-                   f"recurrent product, tanh(Wxh·x + Whh·(h_prev + bh)); here that would change h by up to "
-                   f"{terms['bias_inside_gap']:.2g}. It is 0 while bh = 0, which is why the slip goes unnoticed "
-                   "at initialisation.")
+        st.caption(f"The three parts added up before the tanh: {norms}. The bias bh is added on its own, outside "
+                   f"the recurrent product. A common slip writes tanh(Wxh·x + Whh·(h_prev + bh)) instead; here that "
+                   f"would change h by up to {terms['bias_inside_gap']:.2g}. Both agree while bh = 0, as it is at "
+                   "the start, which is why the slip is easy to miss.")

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from rnn_core import char_label
 
 from ...figures.insight import surprise_strip_html
+from ..common import metric_row
 
 def request_surprise(trainer, ss, pin) -> dict | None:
     return {"view": "surprise", "text": pin.text, "k": 3} if pin.text else None
@@ -34,7 +35,9 @@ def render_surprise(trainer, ss, pin, snap: dict) -> None:
                "characters. Hover a character for its probability and the model's top 3 guesses.")
     st.html(surprise_strip_html(pr.text, loss, guesses, vmax=vmax))
     finite = loss[np.isfinite(loss)]
-    c = st.columns(3)
+    left, right = st.columns([3, 2])
+    with left:
+        c = metric_row(2)
     mean = float(finite.mean()) if finite.size else float("inf")
     c[0].metric("Mean surprise", f"{mean / math.log(2):.2f} bits/char",
                 help=f"Average −log2 p over the {len(loss)} predicted characters of the probe text. A uniform "
@@ -46,7 +49,7 @@ def render_surprise(trainer, ss, pin, snap: dict) -> None:
         f"<li><b>{html.escape(char_label(pr.text[t + 1]))}</b> after “{html.escape(_tail(pr.text, t))}”: "
         f"{loss[t]:.2f} nats, the model expected <b>{html.escape(char_label(guesses[t][0][0]))}</b></li>"
         for t in worst)
-    with c[2]:
+    with right:
         st.html(f'<div style="font-size:14px"><b>Most surprising</b><ul style="margin:2px 0 0 0">{rows}</ul></div>')
 
 

@@ -1,6 +1,6 @@
 """Deliberately naive LSTM and GRU character models, written per time step with one-hot vectors.
 
-The gated counterparts of tests/oracle.py's NaiveRNN: column vectors, dicts of per-step arrays,
+The gated counterparts of rnn_core/reference/oracle.py's NaiveRNN: column vectors, dicts of per-step arrays,
 a one-hot product for every input, the output layer and every weight-gradient outer product
 inside the time loop, clipping inside the loss function, Adagrad. They use the engine's
 parameter names and layout (stacked gate blocks, see rnn_core/cells_gated.py) so results can
