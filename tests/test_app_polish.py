@@ -9,15 +9,26 @@ import pytest
 
 from rnn_core import TrainConfig, Trainer, limits
 from rnn_core.checkpoint import to_bytes
-from tests.helpers_app import click, messages, ok, session, small, train, trainer, unescape
+from tests.helpers_app import click, in_worker, messages, ok, session, small, train, trainer, unescape
 from ui.session import bounds, state, uploads
 from ui.session.session import MAX_PARKED_TEXTS, Run, session_of
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
+pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
+
+
+@pytest.fixture(autouse=True)
+def _pool(request):
+    """The dict sessions of this file train in the test's own worker pool (tests/conftest.py)."""
+    global POOL
+    POOL = request.getfixturevalue("pool")
+    yield
+
 
 def dict_session(corpus: str = "hello world") -> dict:
     ss = {"corpus": corpus, "hidden_size": 8, "seq_length": 10}
+    session_of(ss, POOL)
     state.init_state(ss)
     return ss
 
@@ -33,19 +44,25 @@ def test_switching_texts_parks_the_run_and_switching_back_restores_it():
     sess = session_of(ss)
     sess.train(30)
     run, tr = sess.active_run, sess.trainer
-    weights, history = tr.model.flat.copy(), tr.history.loss.copy()
+    weights, history = in_worker(tr).model.flat.copy(), tr.history.loss.copy()
     pick(ss, "prose")
     assert sess.trainer.text != tr.text and sess.trainer.iteration == 0 and tr.iteration == 30
+    # Parked: saved at iteration 30 and its worker released to the run store, not holding a place.
+    assert run.run_id not in POOL.live_runs() and POOL.store.load(run.run_id).iteration == 30
     assert sess.texts() == ["prose", "hello world"] and state.corpus_options(ss)[:2] == ["hello world", "prose"]
     sess.train(7)
     prose_run = sess.active_run
     pick(ss, "hello world")
     assert sess.active_run is run and sess.trainer is tr and run.run_id == sess.active_run.run_id
-    assert tr.iteration == 30 and np.array_equal(tr.model.flat, weights) and np.array_equal(tr.history.loss, history)
+    assert run.run_id in POOL.live_runs()  # back from the run store, under the same id
+    assert tr.iteration == 30 and np.array_equal(in_worker(tr).model.flat, weights)
+    assert np.array_equal(tr.history.loss, history) and in_worker(tr).iteration == 30
     assert ss["probe_text"] == tr.text[:80] and ss["hidden_size"] == 8
     assert "Back to your run on “hello world”, at iteration 30" in sess.take_notices("data")[-1][1]
     pick(ss, "prose")
     assert sess.active_run is prose_run and prose_run.trainer.iteration == 7
+    sess.train(3)  # the run that came back trains on in its worker
+    assert in_worker(prose_run.trainer).iteration == 10
 
 
 def test_the_group_of_a_text_comes_back_whole_and_parking_is_bounded():
@@ -62,6 +79,9 @@ def test_the_group_of_a_text_comes_back_whole_and_parking_is_bounded():
     for i in range(MAX_PARKED_TEXTS + 2):  # many uploads: the oldest parked texts go first
         state.new_run(ss, f"text number {i} " * 20, f"t{i}.txt (uploaded)")
     assert len(sess.parked) == MAX_PARKED_TEXTS and "hello world" not in sess.parked
+    # Parked runs hold no worker; the ones let go stay saved in the run store at their iterations.
+    assert POOL.live_runs() == [sess.active_run.run_id]
+    assert [POOL.store.load(r.run_id).iteration for r in group] == [5, 5]
 
 
 def test_a_failed_switch_keeps_the_run_and_parks_nothing():

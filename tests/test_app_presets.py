@@ -15,13 +15,15 @@ import pytest
 from assets.corpora import read_corpus
 from rnn_core import TrainConfig, Trainer, char_label
 from rnn_core.presets import FAST, MIN_CHAR_RNN, preset_fields
-from tests.helpers_app import click, messages, ok, session, train, trainer, unescape
+from tests.helpers_app import click, in_worker, messages, ok, session, train, trainer, unescape
 from ui.panels.controls import chars_rate
 from ui.panels.look_inside import VIEWS
 from ui.session import share, state
 from ui.session.session import session_of
 
 TRAINING = ("batch_size", "optimizer", "learning_rate", "clip")
+
+pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
 
 
 def run_caption(at) -> str:
@@ -72,7 +74,7 @@ def test_the_min_char_rnn_preset_fills_the_boxes_applies_the_optimizer_now_and_s
     train(at, 30)
     ref = Trainer(read_corpus("prose"), TrainConfig())
     ref.step(30)
-    assert np.array_equal(trainer(at).model.flat, ref.model.flat) and trainer(at).smooth_loss == ref.smooth_loss
+    assert np.array_equal(in_worker(trainer(at)).model.flat, ref.model.flat) and trainer(at).smooth_loss == ref.smooth_loss
     # and back: the fast preset needs a Reset again
     at.segmented_control(key="settings_preset").set_value("fast")
     ok(at)
@@ -132,8 +134,9 @@ def test_the_sequence_length_box_keeps_streams_times_length_within_the_limit():
             "characters per iteration; 200 was typed, so the box now says 100.") in messages(at.warning)
 
 
-def test_a_text_too_short_for_the_streams_gets_fewer_with_a_notice():
+def test_a_text_too_short_for_the_streams_gets_fewer_with_a_notice(pool):
     ss = {"corpus": "prose"}
+    session_of(ss, pool)
     state.init_state(ss)
     assert session_of(ss).trainer.config.batch_size == 32
     ss["corpus"] = "hello world"  # 96 characters: 3 windows of 26
@@ -143,6 +146,7 @@ def test_a_text_too_short_for_the_streams_gets_fewer_with_a_notice():
     [(kind, msg)] = session_of(ss).take_notices("settings")
     assert kind == "warning" and msg == ("Streams: “hello world” has 96 characters, too few for 32 streams of at "
                                          "least 26 characters each, so the box now says 3 and this run reads 3 streams.")
+    assert in_worker(tr).config.batch_size == 3  # the fitted settings are what the worker was started with
 
 
 def test_speed_reads_characters_per_second_and_characters_seen_counts_every_stream():
@@ -192,13 +196,14 @@ def test_heatmap_and_probe_read_one_stream_from_the_zero_state_at_32_streams_and
     click(at, "reset")
     train(at, 2)
     tr = trainer(at)
-    assert (tr.config.batch_size, tr.config.hidden_size, tr.state.shape[0]) == (32, 512, 32)
+    held = in_worker(tr)  # the weights and state as the run's worker holds them
+    assert (tr.config.batch_size, tr.config.hidden_size, held.state.shape[0]) == (32, 512, 32)
     probe_text = at.session_state["probe_text"]
     heat = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("hidden_heatmap"))
     assert "512 units (rows)" in json.loads(heat.proto.spec)["layout"]["title"]["text"]
     # the same weights in a one-stream trainer, probed from the zero state: the page shows exactly that
     one = Trainer(tr.text, replace(tr.config, batch_size=1))
-    one.model.flat[...] = tr.model.flat
+    one.model.flat[...] = held.model.flat
     p = one.probe(probe_text).probs[0, one.vocab.index[probe_text[1]]]
     assert metric(at, f"p(‘{char_label(probe_text[1])}’)").value == f"{p:.3f}"
     for title, _ in VIEWS:  # every look-inside view draws at this size

@@ -68,8 +68,11 @@ def test_the_word_check_catches_what_it_should():
     assert offending(fine) == []
 
 
-@pytest.fixture(scope="module")
-def trained():
+pytestmark = pytest.mark.usefixtures("app_pool")  # one Ray for the suite; the page's workers end after each test
+
+
+@pytest.fixture
+def trained():  # per test: each test has its own run folder, and so its own worker pool
     at = session()
     small(at, hidden=16, seq=10)
     train(at, 300)
