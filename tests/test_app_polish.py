@@ -65,6 +65,35 @@ def test_switching_texts_parks_the_run_and_switching_back_restores_it():
     assert in_worker(prose_run.trainer).iteration == 10
 
 
+def test_a_parked_run_whose_save_is_refused_keeps_its_worker_and_loses_nothing():
+    ss = dict_session()
+    sess = session_of(ss)
+    sess.train(12)
+    sess.group.save()                                # the run store holds iteration 12
+    sess.train(8)
+    sess.group.mark_broken(0, "a view failed")       # from now on its worker refuses every save
+    run = sess.active_run
+    pick(ss, "prose")
+    assert run.run_id in POOL.live_runs() and POOL.store.load(run.run_id).iteration == 12
+    pick(ss, "hello world")
+    assert sess.active_run is run and run.trainer.iteration == 20 and in_worker(run.trainer).iteration == 20
+
+
+def test_reopening_a_parked_run_by_its_id_brings_back_the_parked_run_not_a_second_worker():
+    ss = dict_session()
+    sess = session_of(ss)
+    sess.train(6)
+    run = sess.active_run
+    pick(ss, "prose")
+    prose_id = sess.active_run.run_id
+    state.restore(ss, POOL.store.load(run.run_id), "hello world", run_id=run.run_id)  # "Your saved runs": open
+    assert sess.active_run is run and run.trainer.iteration == 6 and ss["corpus"] == "hello world"
+    # one worker, the run shown; prose's run (at iteration 0) is parked without one
+    assert POOL.live_runs() == [run.run_id] and [r.run_id for r in sess.parked["prose"].runs] == [prose_id]
+    sess.train(2)
+    assert in_worker(run.trainer).iteration == 8
+
+
 def test_the_group_of_a_text_comes_back_whole_and_parking_is_bounded():
     ss = dict_session()
     sess = session_of(ss)

@@ -154,4 +154,27 @@ class RunProxy:
         return f"RunProxy({self.run_id}, iteration={self.iteration})"
 
 
-__all__ = ["RunProxy"]
+class ActiveTrainer:
+    """`ss["trainer"]`: reads go to the active run's RunProxy at the time of the read.
+
+    Kept for tools and tests that read `iteration`, `config`, `vocab`, `smooth_loss`, `history` and call
+    `sample(...)`, `probe(...)` through the session state; it holds the session, not a run, so it can
+    never go stale.
+    """
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session) -> None:
+        object.__setattr__(self, "_session", session)
+
+    def __getattr__(self, name: str):
+        return getattr(self._session.trainer, name)
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError("ss['trainer'] is read-only: change the run through the session's methods.")
+
+    def __repr__(self) -> str:
+        return f"ActiveTrainer({self._session.trainer!r})"
+
+
+__all__ = ["ActiveTrainer", "RunProxy"]

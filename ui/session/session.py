@@ -22,15 +22,15 @@ from typing import Callable, MutableMapping, Sequence
 from rnn_core import limits
 
 from .names import run_names
+from .parking import MAX_PARKED_TEXTS, Parked, Parking
 from .player import Group
 from .pool import WorkerPool
-from .proxy import RunProxy
+from .proxy import ActiveTrainer, RunProxy
 from .widgets import WIDGET_DEFAULTS
 
 State = MutableMapping  # st.session_state or a dict
 SESSION_KEY = "session"
 TRAINER_KEY = "trainer"
-MAX_PARKED_TEXTS = 8        # texts whose runs a session keeps set aside in memory (all are saved anyway)
 PROGRESS_POLL_S = 0.1        # a long click reads the group's progress about this often
 VIEW_WAIT_S = 1.0            # during Play, how long the page waits for a just-chosen view's first snapshot
 Progress = Callable[[int, int], None]
@@ -78,15 +78,6 @@ class Run:
 
 
 @dataclass
-class Parked:
-    """The runs of a text the visitor switched away from, as they were."""
-
-    runs: list[Run]
-    active: int
-    samples_by_run: dict[str, tuple[str, str]]
-
-
-@dataclass
 class TrainOutcome:
     iters: int = 0          # iterations the first run advanced (all runs move in lock step)
     seconds: float = 0.0    # wall time of the click
@@ -94,7 +85,7 @@ class TrainOutcome:
 
 
 @dataclass
-class Session:
+class Session(Parking):
     runs: list[Run] = field(default_factory=list)   # trained in lock step; one outside compare mode
     active: int = 0                                  # index of the run the single-run panels show
     play_on: bool = False                            # Play was pressed (and not Pause)
@@ -240,72 +231,6 @@ class Session:
         self.active = max(0, min(int(index), len(self.runs) - 1))
         self.sample_seed_char, self.sample = self.samples_by_run.get(self.active_run.run_id, ("", ""))
 
-    # ---- one set of runs per text -----------------------------------------------------------
-    def park(self, unless: str | None = None) -> None:
-        """Set the current runs aside under their text's label, to come back with `unpark`.
-
-        One group per text: parking again replaces that text's older group (saved, its workers ended).
-        Nothing happens when `unless` is the current text (its runs are being replaced, not left). At most
-        MAX_PARKED_TEXTS texts are kept; the oldest goes first (saved: it stays under "Your saved runs").
-        A parked run's worker is saved and released to the run store when the save holds its current
-        iteration (or it is still at iteration 0, which its settings rebuild); otherwise it stays live, so
-        parking never loses iterations. `unpark` brings the workers back through the pool, same run ids.
-        """
-        if not self.runs or self.active_run.source == unless:
-            return
-        key = self.active_run.source
-        if self.group is not None:
-            self.set_playing(False)
-            self.group.save()
-        older = self.parked.pop(key, None)
-        here = {r.run_id for r in self.runs}
-        if older is not None:
-            self._let_go([r for r in older.runs if r.run_id not in here])
-        self.parked[key] = Parked(list(self.runs), self.active, dict(self.samples_by_run))
-        if self.group is not None and self.pool is not None:
-            for run, mirror in zip(self.runs, self.group.read()):
-                if mirror.iteration == 0 or mirror.saved_iteration == mirror.iteration:
-                    self.pool.release(run.run_id)
-        while len(self.parked) > MAX_PARKED_TEXTS:
-            self._let_go(self.parked.pop(next(iter(self.parked))).runs)
-
-    def forget_parked(self, key: str) -> None:
-        """Drop the runs parked under `key` (a new run replaces them: one run per text); they stay saved."""
-        older = self.parked.pop(key, None)
-        if older is not None:
-            here = {r.run_id for r in self.runs}
-            self._let_go([r for r in older.runs if r.run_id not in here])
-
-    def _let_go(self, runs: list[Run]) -> None:
-        """Runs no session keeps any more: saved and their workers ended (their files stay in the store)."""
-        if self.pool is not None:
-            for run in runs:
-                self.pool.discard(run.run_id)
-
-    def unpark(self, key: str) -> bool:
-        """Bring back the runs parked under `key` (the current ones are parked first); False if none.
-
-        Raises Busy (nothing changes, the runs stay parked) when no worker is free to take them back.
-        """
-        back = self.parked.get(key)
-        if back is None:
-            return False
-        self.park(unless=key)
-        self.parked.pop(key, None)
-        try:
-            self.install(back.runs, back.active)
-        except BaseException:
-            self.parked[key] = back
-            raise
-        self.samples_by_run = back.samples_by_run
-        self.select(back.active)
-        return True
-
-    def texts(self) -> list[str]:
-        """The labels of the texts this session has runs for: the current one, then the parked ones."""
-        here = self.active_run.source if self.runs else None
-        return ([here] if here else []) + [k for k in self.parked if k != here]
-
     # ---- training (in the workers; the page waits only for a Train click) -----------------
     def set_playing(self, playing: bool) -> None:
         """Play: the group trains until Pause; Pause returns once the chunk in flight has landed."""
@@ -445,29 +370,6 @@ def lead_iteration(runs: Sequence[Run]) -> int:
     return max(live) if live else max((r.trainer.iteration for r in runs), default=0)
 
 
-class ActiveTrainer:
-    """`ss["trainer"]`: reads go to the active run's RunProxy at the time of the read.
-
-    Kept for tools and tests that read `iteration`, `config`, `vocab`, `smooth_loss`, `history` and call
-    `sample(...)`, `probe(...)` through the session state; it holds the session, not a run, so it can
-    never go stale.
-    """
-
-    __slots__ = ("_session",)
-
-    def __init__(self, session: Session) -> None:
-        object.__setattr__(self, "_session", session)
-
-    def __getattr__(self, name: str):
-        return getattr(self._session.trainer, name)
-
-    def __setattr__(self, name: str, value) -> None:
-        raise AttributeError("ss['trainer'] is read-only: change the run through the session's methods.")
-
-    def __repr__(self) -> str:
-        return f"ActiveTrainer({self._session.trainer!r})"
-
-
 def session_of(ss: State, pool: WorkerPool | None = None) -> Session:
     """The session in `ss`; made here, and only here, on the first call (with the widget defaults).
 
@@ -484,5 +386,5 @@ def session_of(ss: State, pool: WorkerPool | None = None) -> Session:
     return sess
 
 
-__all__ = ["Run", "RunSpec", "Parked", "Session", "TrainOutcome", "ActiveTrainer", "session_of", "lead_iteration",
+__all__ = ["Run", "RunSpec", "Parked", "MAX_PARKED_TEXTS", "Parking", "Session", "TrainOutcome", "ActiveTrainer", "session_of", "lead_iteration",
            "SESSION_KEY", "State"]

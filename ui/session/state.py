@@ -165,6 +165,8 @@ def restore(ss: State, trainer: Trainer, label: str, run_id: str | None = None, 
     there); default: a new one. The trainer was loaded in the page only to check it and read its text.
     The runs of another text are parked, as when the text selector changes.
     """
+    if run_id is not None and _bring_back(ss, run_id):
+        return
     if run_id is not None:
         spec = RunSpec(label, trainer.text, run_id=run_id, stored=True, origin=origin)
     elif trainer.iteration == 0:
@@ -178,6 +180,24 @@ def restore(ss: State, trainer: Trainer, label: str, run_id: str | None = None, 
         session_of(ss).custom_text = (label, trainer.text)
     ss["corpus"] = label
     sync_widgets(ss, trainer.config)
+
+
+def _bring_back(ss: State, run_id: str) -> bool:
+    """A saved run that this session still has (shown, or parked under its text) is made the active run
+    as it is in its worker: a second worker on the same run would train a copy. False if it has not."""
+    sess = session_of(ss)
+    for key, group in [(None, sess.runs)] + [(k, p.runs) for k, p in sess.parked.items()]:
+        ids = [r.run_id for r in group]
+        if run_id not in ids:
+            continue
+        if key is not None:
+            sess.unpark(key)
+            _after_install(ss)
+        sess.select(ids.index(run_id))
+        ss["corpus"] = sess.active_run.source
+        sync_widgets(ss, sess.trainer.config)
+        return True
+    return False
 
 
 def add_run(ss: State, config: TrainConfig) -> Run:
