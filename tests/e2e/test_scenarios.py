@@ -39,11 +39,16 @@ def chart_traces(page: Page, key: str) -> list[dict]:
     """
     plot = plotly_charts(page, key)
     expect(plot).to_have_count(1)
-    return plot.evaluate("""d => d._fullData.map(t => {
-        const xs = t.x ? Array.from(t.x).map(Number) : [];
-        return {type: t.type, name: t.name || '', n: xs.length, visible: t.visible,
-                xmin: xs.length ? Math.min(...xs) : null, xmax: xs.length ? Math.max(...xs) : null};
-    })""")
+    for _ in range(50):  # during Play a new spec remounts the chart: plotly.js may not have drawn it yet
+        traces = plot.evaluate("""d => d._fullData ? d._fullData.map(t => {
+            const xs = t.x ? Array.from(t.x).map(Number) : [];
+            return {type: t.type, name: t.name || '', n: xs.length, visible: t.visible,
+                    xmin: xs.length ? Math.min(...xs) : null, xmax: xs.length ? Math.max(...xs) : null};
+        }) : null""")
+        if traces is not None:
+            return traces
+        page.wait_for_timeout(100)
+    raise AssertionError(f"plotly.js never drew the chart {key!r} within 5 s")
 
 
 def loss_xmax(page: Page) -> float:
