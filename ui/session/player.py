@@ -127,8 +127,7 @@ class Group:
         return t is not None and t.is_alive()
 
     @property
-    def chunk_size(self) -> int:
-        """Iterations each run trains per chunk of Play, sized from the measured speed (1 before any)."""
+    def chunk_size(self) -> int:  # iterations per run per chunk of Play, from the measured speed (1 at first)
         return self._k
 
     def speed(self) -> float:
@@ -326,6 +325,13 @@ class Group:
     def save(self) -> None:
         """Every run's worker saves now (refusals and failures land in the mirrors' save_error)."""
         self._call_all(lambda h: h.autosave.remote(), self._saved)
+
+    def apply_live(self, index: int, **changes) -> dict:
+        """Learning rate, optimizer or clip of run `index`: in its worker (between chunks), then its mirror."""
+        config = self.call(index, "apply_live", **changes)
+        with self._lock:
+            self.mirrors[self.run_ids[index]].config = TrainConfig(**config)
+        return config
 
     def mark_broken(self, index: int, why: str) -> None:
         """The page could not draw run `index`: its worker never saves it again (its last good file stays)."""
