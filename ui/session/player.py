@@ -153,7 +153,7 @@ class Group:
         return self._launch(int(n))
 
     def pause(self, wait: bool = True, timeout: float = 5.0) -> None:
-        """Stop after the chunk in flight; with wait, return once it has landed and the runs are saved."""
+        """Stop after the chunk in flight; with wait, return once it has landed in the mirrors."""
         self._stop.set()
         t = self._thread
         if wait and t is not None and t is not threading.current_thread():
@@ -189,8 +189,8 @@ class Group:
                 done += k
                 if total is not None:
                     self.progress = (done, total)
-            if total is None:  # Play ended (Pause, or nobody watching): keep what it trained. After Train N
-                self.save()    # the page saves once it has drawn the result (ui/session/runs.autosave)
+            if total is None and not self._stop.is_set():  # Play ended by itself (nobody watching): keep it.
+                self.save()  # After Pause or Train N the page saves once it has drawn them: Pause waits for no save
         except Busy as busy:
             self.error = str(busy)
         except Exception as err:  # never die silently in a thread: the page shows why training stopped
