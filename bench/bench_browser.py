@@ -11,6 +11,14 @@ waiting to be re-sent by the running fragment); "faded or blank" is what a perso
 stale element only after 0.5 s, so a computed opacity below 0.99, or a chart missing). Medians over the
 rounds. The issue's bars (Chromium): faded or blank < 5% of Play, view switch < 1 s, Pause stops the
 readout in < 0.6 s, >= 1.5 redraws/s; first page ready < 10 s after `streamlit run`.
+
+Measured 2026-12-02 (2 cores shared with other jobs, load average 10.9, i.e. ~5 runnable processes per
+core), median of 3 rounds: first chart 7.9 s after `streamlit run`; 1.7 redraws/s; charts faded or blank
+7.0% of Play (marked stale 20%: each fragment rerun re-sends them, the fade only starts after 0.5 s); view
+switch 1,654 ms; Pause 825 ms. The browser tests (tests/e2e/test_play.py) on the same machine a minute
+earlier, one round each: 2.0 redraws/s, faded or blank 2.9%, view switch 532 ms, Pause 336 ms, first chart
+6.9 s. The latencies are dominated by the loaded machine's full-rerun time, not by training (Pause lands
+in the worker within one 0.1 s chunk); re-measure on a quiet machine before quoting them.
 """
 from __future__ import annotations
 

@@ -127,8 +127,7 @@ class Group:
         return t is not None and t.is_alive()
 
     @property
-    def chunk_size(self) -> int:
-        """Iterations each run trains per chunk of Play, sized from the measured speed (1 before any)."""
+    def chunk_size(self) -> int:  # iterations per run per chunk of Play, from the measured speed (1 at first)
         return self._k
 
     def speed(self) -> float:
@@ -154,7 +153,7 @@ class Group:
         return self._launch(int(n))
 
     def pause(self, wait: bool = True, timeout: float = 5.0) -> None:
-        """Stop after the chunk in flight; with wait, return once it has landed and the runs are saved."""
+        """Stop after the chunk in flight; with wait, return once it has landed in the mirrors."""
         self._stop.set()
         t = self._thread
         if wait and t is not None and t is not threading.current_thread():
@@ -190,8 +189,8 @@ class Group:
                 done += k
                 if total is not None:
                     self.progress = (done, total)
-            if total is None:  # Play ended (Pause, or nobody watching): keep what it trained. After Train N
-                self.save()    # the page saves once it has drawn the result (ui/session/runs.autosave)
+            if total is None and not self._stop.is_set():  # Play ended by itself (nobody watching): keep it.
+                self.save()  # After Pause or Train N the page saves once it has drawn them: Pause waits for no save
         except Busy as busy:
             self.error = str(busy)
         except Exception as err:  # never die silently in a thread: the page shows why training stopped
@@ -326,6 +325,13 @@ class Group:
     def save(self) -> None:
         """Every run's worker saves now (refusals and failures land in the mirrors' save_error)."""
         self._call_all(lambda h: h.autosave.remote(), self._saved)
+
+    def apply_live(self, index: int, **changes) -> dict:
+        """Learning rate, optimizer or clip of run `index`: in its worker (between chunks), then its mirror."""
+        config = self.call(index, "apply_live", **changes)
+        with self._lock:
+            self.mirrors[self.run_ids[index]].config = TrainConfig(**config)
+        return config
 
     def mark_broken(self, index: int, why: str) -> None:
         """The page could not draw run `index`: its worker never saves it again (its last good file stays)."""

@@ -144,9 +144,7 @@ class RunProxy:
 
     def apply_live(self, **changes) -> None:
         """Learning rate, optimizer or clip, changed in the worker (between chunks) and then in the mirror."""
-        config = self.group.call(self.index, "apply_live", **changes)
-        with self.group._lock:
-            self.group.mirrors[self.run_id].config = TrainConfig(**config)
+        config = self.group.apply_live(self.index, **changes)
         if self.frozen is not None:
             self.frozen.config = TrainConfig(**config)
 
