@@ -1,8 +1,8 @@
 """The page's cost beyond training: server-side rerun overhead and chart payload per rerun.
 
-    OPENBLAS_NUM_THREADS=1 python bench/bench_app.py            # ~30 s
-    OPENBLAS_NUM_THREADS=1 python bench/bench_app.py --rounds 3 # quicker, noisier
-    OPENBLAS_NUM_THREADS=1 python bench/bench_app.py --compare  # compare mode: RNN, LSTM, GRU at H=100
+    python bench/bench_app.py            # ~30 s
+    python bench/bench_app.py --rounds 3 # quicker, noisier
+    python bench/bench_app.py --compare  # compare mode: RNN, LSTM, GRU at H=100
 
 Overhead: the page runs under Streamlit's AppTest (the same script, widgets and charts as in the
 browser, without the network). Each round clicks Train with n_iters=1000 at H=100 on the prose

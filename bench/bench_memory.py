@@ -1,7 +1,7 @@
 """Memory of one session's run: how much a Trainer holds, and that a long run does not grow it.
 
-    OPENBLAS_NUM_THREADS=1 python bench/bench_memory.py           # ~1 minute
-    OPENBLAS_NUM_THREADS=1 python bench/bench_memory.py --quick   # a few seconds, smaller figures
+    python bench/bench_memory.py           # ~1 minute
+    python bench/bench_memory.py --quick   # a few seconds, smaller figures
 
 1. Default size (H=100, T=25, Adagrad) on the built-in prose corpus: 2,000 real iterations, then
    the history is fed synthetic points up to 1,000,000 iterations (really training that long takes

@@ -51,7 +51,7 @@ for _p in (ROOT, ROOT / "bench"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
-from streamlit_client import StreamlitClientError, StreamlitSession, as_number  # noqa: E402,F401
+from streamlit_client import StreamlitClientError, StreamlitSession, as_number, run_to_end  # noqa: E402,F401
 
 BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
              "NUMEXPR_NUM_THREADS", "BLIS_NUM_THREADS")

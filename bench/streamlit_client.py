@@ -241,3 +241,15 @@ def as_number(text: str) -> float:
     if not m:
         raise ValueError(f"no number in {text!r}")
     return float(m.group(0).replace(",", ""))
+
+
+def run_to_end(coro):
+    """Run a client coroutine to completion in a thread of its own, with its own event loop.
+
+    asyncio.run refuses to start where the calling thread already runs a loop, which a test session
+    does after a Playwright (sync API) browser test; a fresh thread never does.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -7,9 +7,6 @@ the protocol wrongly, or a page that renamed its keys or its "Iteration" readout
 """
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from bench import bench_serving as bs
@@ -53,10 +50,7 @@ def test_client_drives_a_real_session(tmp_path):
     proc = bs.start_server(port, tmp_path / "runs", tmp_path / "server.log")
     try:
         bs.wait_healthy(proc, url)
-        # Its own thread, so its own event loop: the browser tests' Playwright (sync API) may leave one
-        # running in this thread when they ran first, and asyncio.run refuses to nest.
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, _drive(url)).result()
+        bs.run_to_end(_drive(url))  # in a thread of its own: Playwright may run a loop in this one
     finally:
         bs.stop_server(proc)
     assert proc.poll() is not None

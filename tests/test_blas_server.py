@@ -10,7 +10,6 @@ other Ray on the machine is read). OpenBLAS's threads carry no name, so /proc ca
 """
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
@@ -61,7 +60,7 @@ def test_a_readme_server_and_its_worker_run_one_blas_thread(tmp_path):
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         bs.wait_healthy(proc, url)
-        asyncio.run(_train_once(url))
+        bs.run_to_end(_train_once(url))  # in a thread of its own: Playwright may run a loop in this one
         worker_logs = ""
         end = time.monotonic() + 20  # Ray flushes a worker's stderr to its file on its own schedule
         while time.monotonic() < end and not blas_lines(worker_logs):
