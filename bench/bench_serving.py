@@ -26,7 +26,7 @@ Sessions are kept from one count to the next (count 4 reuses the 2 of count 2 an
 the server holds exactly as many sessions as are playing.
 
 E is the engine alone in this process: a Trainer at the page's default settings (built-in prose
-text, TrainConfig()) stepping with BLAS pinned to one thread by threadpoolctl, measured while the
+text) stepping with BLAS pinned to one thread by threadpoolctl, measured while the
 server is idle, before the first count and after each; the median is E. Ratios are to E.
 Loopback only; the server is stopped (its whole process group) at the end, also on error.
 """
@@ -63,9 +63,10 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 # --------------------------------------------------------------------------- the engine alone
 def make_engine():
     from assets.corpora import read_corpus
-    from rnn_core import TrainConfig, Trainer
-    from ui.state import DEFAULT_CORPUS  # the page's default text; settings are TrainConfig()'s
-    trainer = Trainer(read_corpus(DEFAULT_CORPUS), TrainConfig())
+    from rnn_core import Trainer
+    from ui.session.widgets import DEFAULT_CORPUS, WIDGET_DEFAULTS, config_from_widgets
+    # The page's default text and settings (a first visit's run), so E is what one visitor's Play could reach.
+    trainer = Trainer(read_corpus(DEFAULT_CORPUS), config_from_widgets(dict(WIDGET_DEFAULTS)))
     trainer.step(50)  # warm caches and allocations
     return trainer
 
