@@ -114,3 +114,26 @@ def test_a_killed_worker_is_restored_from_its_last_save_and_the_loss_is_reported
         assert g.call(0, "info")["iteration"] == m.iteration
     finally:
         _cleanup(pool)
+
+
+def test_forgetting_a_dead_handle_spares_the_worker_restored_since(ray_up, tmp_path):
+    # Play keeps two chunks queued: both fail on a killed worker, and the second failure is noticed after
+    # the next checkout has restored the run. Forgetting by the dead handle must leave the new worker be.
+    pool = _pool(tmp_path, capacity=2)
+    try:
+        run = pool.create(text=PROSE, config=SMALL, owner="a")
+        old = pool.checkout([run])[0][0]
+        pool.checkin([run])
+        ray_up.kill(old, no_restart=True)
+        pool.forget(run, old)
+        assert pool.live_runs() == []
+        new = pool.checkout([run], owner="a")[0][0]              # rebuilt from its settings (never saved)
+        pool.checkin([run])
+        pool.forget(run, old)                                    # the late notice about the old worker
+        assert pool.live_runs() == [run] and pool.checkout([run])[0][0] is new
+        pool.checkin([run])
+        assert ray_up.get(new.info.remote())["run_id"] == run
+        pool.forget(run)                                         # without a handle: whatever is live
+        assert pool.live_runs() == []
+    finally:
+        _cleanup(pool)

@@ -1,93 +1,55 @@
 """Play, Pause and Train N for a group of 1..3 runs, each in its own worker, in lock step.
 
 One plain thread per group (in the page server) drives the workers: each chunk, every run trains the
-same number of iterations, in parallel (one call per worker, then wait for all), sized from the
-measured speed to about `chunk_seconds`, so Pause takes effect within one chunk. After each chunk the
-group updates a driver-side mirror of every run (counters, loss history, samples, the chosen view's
-snapshot): the page reads mirrors and never waits on a worker to draw.
+same number of iterations, in parallel (one call per worker), sized from the measured speed to about
+`chunk_seconds`. Chunks are pipelined: PIPELINE of them are queued at each worker, so a worker starts
+the next chunk while the driver is still applying the last one. The driver shares the page server's
+GIL with every visitor's redraws; without the queue a worker idled whenever a redraw held the GIL.
+Pause therefore lands after the chunks already queued (PIPELINE x chunk_seconds at most).
+
+After each chunk the group updates a driver-side mirror of every run (counters, loss history, samples,
+the chosen view's snapshot): the page reads mirrors and never waits on a worker to draw.
 
 A run whose worker died, or whose worker the pool released while nobody looked, comes back from its
 last save in the run store; if iterations were lost, `notice` says how many.
 """
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import ray
 
 from rnn_core import TrainConfig
-from rnn_core.history import LossHistory
 
 from .cluster import unwrap
+from .mirror import RunMirror
 from .pool import Busy, WorkerPool
-from .workers import MAX_CHUNK, Tick
+from .workers import MAX_CHUNK
 
-CHUNK_SECONDS = 0.1    # work per chunk: Pause lands within about this plus one round trip
+CHUNK_SECONDS = 0.08   # work per chunk
+PIPELINE = 2           # chunks queued at each worker: Pause lands within about PIPELINE chunks
 SPEED_WINDOW = 3.0     # seconds of wall clock behind the Speed readout
 VIEW_EVERY = 0.25      # while playing, refresh the chosen view at most this often (the page redraws ~2/s)
 
 
 @dataclass
-class RunMirror:
-    """What the page shows of one run, kept in the page server; updated from ticks, never fetched to draw."""
+class _Chunk:
+    """One chunk sent to the workers and not yet applied to the mirrors."""
 
-    run_id: str
-    iteration: int
-    smooth_loss: float
-    config: TrainConfig
-    chars: str                       # the vocabulary, in id order
-    history: LossHistory
-    samples: list
-    saved_iteration: int | None
-    where: dict                      # node, host and pid of the worker
-    view: dict | None = None         # the last snapshot of the chosen look-inside view
-    error: str | None = None         # why training stopped, if it diverged
-    needs_reset: bool = False
-    n_train: int = 0                 # characters the run trains on (epochs = iteration x T x B / n_train)
-    validation: dict = field(default_factory=lambda: {"its": [], "loss": []})  # held-out nats/char
-    save_error: tuple | None = None  # (kind, reason) of the last refused or failed save (cleared by a good one)
-    broken: str | None = None        # why the run cannot be drawn: its worker never saves it again
-
-    @classmethod
-    def from_info(cls, info: dict) -> "RunMirror":
-        val = info.get("validation") or {"its": [], "loss": []}
-        return cls(info["run_id"], info["iteration"], info["smooth_loss"], TrainConfig(**info["config"]),
-                   info["chars"], LossHistory.from_state(info["history"]), list(info["samples"]),
-                   info["saved_iteration"], info["where"], n_train=int(info.get("n_train", 0)),
-                   validation={"its": list(val["its"]), "loss": list(val["loss"])}, broken=info.get("broken"))
-
-    def apply(self, tick: Tick) -> None:
-        n = tick.done
-        if n:
-            self.history.extend(np.arange(tick.first, tick.first + n), tick.losses, tick.smooths)
-        self.samples.extend(tick.samples)
-        self.iteration, self.smooth_loss = tick.iteration, tick.smooth_loss
-        if tick.saved_iteration is not None:
-            self.saved_iteration, self.save_error = tick.saved_iteration, None
-        if tick.save_error is not None:
-            self.save_error = tick.save_error
-        for it, loss in tick.validation:
-            self.validation["its"].append(it)
-            self.validation["loss"].append(loss)
-        self.error, self.needs_reset = tick.error, tick.needs_reset
-        self.broken = tick.broken
-
-    def copy(self) -> "RunMirror":
-        twin = copy.copy(self)
-        twin.history = LossHistory.from_state(self.history.state())
-        twin.samples = list(self.samples)
-        twin.validation = {k: list(v) for k, v in self.validation.items()}
-        return twin
+    k: int
+    handles: list       # the workers it went to, in group order
+    refs: dict          # run_id -> ref of its step call (runs with nothing to do have none)
+    views: dict         # run_id -> ref of its view snapshot, when one was due
+    request: dict | None
 
 
 class Group:
     """1..3 runs trained together. Page-facing methods are thread-safe and return at once (pause waits
-    for the chunk in flight)."""
+    for the chunks queued at the workers)."""
 
     def __init__(self, pool: WorkerPool, run_ids, *, owner: str = "", chunk_seconds: float = CHUNK_SECONDS,
                  speed_window: float = SPEED_WINDOW, view_every: float = VIEW_EVERY):
@@ -153,7 +115,7 @@ class Group:
         return self._launch(int(n))
 
     def pause(self, wait: bool = True, timeout: float = 5.0) -> None:
-        """Stop after the chunk in flight; with wait, return once it has landed in the mirrors."""
+        """Stop after the chunks queued at the workers; with wait, return once they have landed in the mirrors."""
         self._stop.set()
         t = self._thread
         if wait and t is not None and t is not threading.current_thread():
@@ -177,16 +139,25 @@ class Group:
             return True
 
     def _loop(self, total: int | None) -> None:
-        done = 0
+        pending: deque[_Chunk] = deque()
+        sent = done = 0
+        halt = False
         try:
-            while not self._stop.is_set() and (total is None or done < total):
-                if total is None and self.pool.clock() - self._last_read > self.pool.idle_seconds:
-                    self.notice = "Play paused itself: nobody was watching this page."
+            while True:
+                while not halt and len(pending) < PIPELINE and not self._stop.is_set() \
+                        and (total is None or sent < total):
+                    if total is None and self.pool.clock() - self._last_read > self.pool.idle_seconds:
+                        self.notice = "Play paused itself: nobody was watching this page."
+                        halt = True
+                        break
+                    k = self._k if total is None else min(self._k, total - sent)
+                    pending.append(self._send(k, pending))
+                    sent += k
+                if not pending:
                     break
-                k = self._k if total is None else min(self._k, total - done)
-                if not self._chunk(k):
-                    break
-                done += k
+                chunk = pending.popleft()
+                halt = not self._land(chunk) or halt
+                done += chunk.k
                 if total is not None:
                     self.progress = (done, total)
             if total is None and not self._stop.is_set():  # Play ended by itself (nobody watching): keep it.
@@ -195,39 +166,58 @@ class Group:
             self.error = str(busy)
         except Exception as err:  # never die silently in a thread: the page shows why training stopped
             self.error = f"Training stopped: {type(err).__name__}: {err}"
+        finally:
+            for chunk in pending:  # already queued at the workers: the mirrors must see what they did
+                try:
+                    self._land(chunk)
+                except Exception:
+                    pass
 
     # ---- one chunk -----------------------------------------------------------------------
-    def _needs(self, k: int) -> dict:
+    def _needs(self, k: int, handles: list, pending) -> dict:
         """Iterations each run trains this chunk: every run that can train reaches lead + k. A run that
         lags (added late, or behind after a divergence) catches up by at most k extra; a run whose
         divergence needs a Reset stays where it stopped while another can train (alone, it is stepped
-        again, so the click reports why nothing moves)."""
+        again, so the click reports why nothing moves). Counts what the chunks still queued at the same
+        worker will train."""
         with self._lock:
             its = {r: self.mirrors[r].iteration for r in self.run_ids}
             live = [r for r in self.run_ids if not self.mirrors[r].needs_reset] or list(self.run_ids)
+        for i, r in enumerate(self.run_ids):
+            its[r] += sum(c.refs[r][1] for c in pending if r in c.refs and c.handles[i] is handles[i])
         goal = max(its[r] for r in live) + k
         return {r: min(goal - its[r], 2 * k) for r in live if goal - its[r] > 0}
 
-    def _chunk(self, k: int) -> bool:
-        """Train every run k iterations in parallel; False when training must stop (a divergence)."""
+    def _send(self, k: int, pending) -> _Chunk:
+        """Queue k iterations (and the chosen view, when due) at every run's worker."""
         now = time.monotonic()
         with self._lock:
             request = self._view_request if self._view_request and now >= self._view_due else None
             view_for = self._view_for
-        needs = self._needs(k)
+            if request:
+                self._view_due = now + self.view_every
         handles, restored = self.pool.checkout(self.run_ids, self.owner)
         try:
             for r, info in restored.items():
                 self._reset(r, info)
-            refs = [h.step.remote(needs[r]) if r in needs else None for r, h in zip(self.run_ids, handles)]
-            views = [h.snapshot.remote(request) if request and view_for in (None, r) else None
-                     for r, h in zip(self.run_ids, handles)]
-            ticks, dead, got = {}, [], {}
-            for r, ref, vref in zip(self.run_ids, refs, views):
+            needs = self._needs(k, handles, pending)
+            refs = {r: (h.step.remote(needs[r]), needs[r]) for r, h in zip(self.run_ids, handles) if r in needs}
+            views = {r: h.snapshot.remote(request) for r, h in zip(self.run_ids, handles)
+                     if request and view_for in (None, r)}
+        except BaseException:
+            self.pool.checkin(self.run_ids)
+            raise
+        return _Chunk(k, handles, refs, views, request)
+
+    def _land(self, chunk: _Chunk) -> bool:
+        """Wait for a chunk and apply it to the mirrors; False when training must stop (a divergence)."""
+        ticks, dead, got = {}, [], {}
+        try:
+            for r, h in zip(self.run_ids, chunk.handles):
                 try:
-                    if ref is not None:
-                        ticks[r] = ray.get(ref)
-                    got[r] = self._view(vref)
+                    if r in chunk.refs:
+                        ticks[r] = ray.get(chunk.refs[r][0])
+                    got[r] = self._view(chunk.views.get(r))
                 except ray.exceptions.RayActorError:
                     ticks.pop(r, None)
                     dead.append(r)
@@ -236,23 +226,20 @@ class Group:
                     self.mirrors[r].apply(tick)
                 for r, view in got.items():
                     if view is not None:
-                        self.mirrors[r].view = {**view, "request": request}
+                        self.mirrors[r].view = {**view, "request": chunk.request}
             for r, tick in ticks.items():
                 if tick.saved_iteration is not None:
                     self.pool.saved(r)
-            resync = [r for r, t in ticks.items() if t.resync]
-            for r in resync:
-                self._reset(r, unwrap(handles[self.run_ids.index(r)].info.remote()))
+            for r in [r for r, t in ticks.items() if t.resync]:
+                self._reset(r, unwrap(chunk.handles[self.run_ids.index(r)].info.remote()))
         finally:
             self.pool.checkin(self.run_ids)
-        for r in dead:
-            self.pool.forget(r)  # the next checkout restores it from the run store and says what was lost
-        if request:
-            self._view_due = now + self.view_every
+        for r in dead:  # the next checkout restores it from the run store and says what was lost
+            self.pool.forget(r, chunk.handles[self.run_ids.index(r)])
         self._after_chunk(ticks)
         errors = [f"{self._label(r)}: {t.error}" for r, t in ticks.items() if t.error]
         if errors:
-            self.error = " ".join(errors)
+            self.error = self.error or " ".join(errors)
             return False
         return True
 
@@ -380,11 +367,11 @@ class Group:
         handles, _ = self.pool.checkout(self.run_ids, self.owner)
         try:
             refs = [submit(h) for h in handles]
-            for r, ref in zip(self.run_ids, refs):
+            for r, h, ref in zip(self.run_ids, handles, refs):
                 try:
                     receive(r, unwrap(ref))
                 except ray.exceptions.RayActorError:
-                    self.pool.forget(r)
+                    self.pool.forget(r, h)
         finally:
             self.pool.checkin(self.run_ids)
 
@@ -393,7 +380,7 @@ class Group:
             try:
                 ray.get(h.where.remote())
             except ray.exceptions.RayActorError:
-                self.pool.forget(r)
+                self.pool.forget(r, h)
 
 
-__all__ = ["CHUNK_SECONDS", "Group", "RunMirror"]
+__all__ = ["CHUNK_SECONDS", "PIPELINE", "Group", "RunMirror"]

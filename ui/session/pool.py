@@ -157,10 +157,14 @@ class WorkerPool:
         self.release(run_id)
         self.saved(run_id)
 
-    def forget(self, run_id: str) -> None:
-        """Drop a worker that died (no save possible); its next checkout restores the last autosave."""
+    def forget(self, run_id: str, handle=None) -> None:
+        """Drop a worker that died (no save possible); its next checkout restores the last autosave.
+        With `handle`, only if that is still the run's worker (not one restored since)."""
         with self._lock:
-            entry = self._live.pop(run_id, None)
+            entry = self._live.get(run_id)
+            if entry is not None and handle is not None and entry.handle is not handle:
+                return
+            self._live.pop(run_id, None)
             self._lock.notify_all()
         if entry is not None:
             ray.kill(entry.handle, no_restart=True)
