@@ -17,22 +17,17 @@ Figures are the engine's only; the page adds its session state (figure specs, wi
 """
 from __future__ import annotations
 
-import os
+import argparse
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import is_dataclass
+from pathlib import Path
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"
-
-import argparse  # noqa: E402
-import resource  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-from dataclasses import is_dataclass  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
+import numpy as np
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
