@@ -204,14 +204,15 @@ def loss_figure(
 
     if samples and runs and len(runs[0].iterations):
         traces.append(_sample_markers(runs[0], samples, factor))
-    empty = [] if spans else [dict(text="Click Train to start", x=0.5, y=0.5, xref="paper", yref="paper",
-                                   showarrow=False, font=dict(size=16, color=REFERENCE_COLOR))]
+    waiting = {} if spans else dict(annotations=[dict(
+        text="Click Train to start", x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+        font=dict(size=16, color=REFERENCE_COLOR))])
 
     title = f"loss (nats per sequence of {seq_length} chars)" if unit == "nats" else "loss (bits per character)"
     layout = base_layout(
         360, showlegend=True, margin=dict(t=36), xaxis=axis("iteration"), yaxis=axis(title, rangemode="tozero"),
         legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", font=dict(size=11)), hovermode="closest",
-        **(dict(annotations=empty) if empty else {}),
+        **waiting,
     )
     return go.Figure(data=traces, layout=layout)
 

@@ -69,13 +69,12 @@ def hidden_heatmap(
         tickangle=(0 if T <= 40 else -90) if tickangle is None else tickangle,
         tickfont=dict(family="monospace", size=11 if T <= 60 else 9), showgrid=False,
     )
-    shapes = [] if frame is None else [dict(
+    framed = {} if frame is None else dict(shapes=[dict(
         type="rect", xref="x", yref="y domain", x0=frame - 0.5, x1=frame + 0.5, y0=0, y1=1,
         line=dict(color=FRAME_COLOR, width=2.5), fillcolor="rgba(0,0,0,0)",
-    )]
+    )])
     layout = base_layout(420, title=title, xaxis=xaxis,
-                         yaxis=axis("hidden unit", autorange="reversed", showgrid=False, zeroline=False),
-                         **(dict(shapes=shapes) if shapes else {}))
+                         yaxis=axis("hidden unit", autorange="reversed", showgrid=False, zeroline=False), **framed)
     return go.Figure(data=[heat], layout=layout)
 
 
