@@ -158,14 +158,14 @@ def main() -> None:
     med = {k: statistics.median(v) * 1e3 for k, v in times.items()}
     figs = list(impls["now"])
     print(f"\nms per figure (build + to_dict + to_json), median of {args.rounds} rounds")
-    print(f"{'figure':<10}" + "".join(f"{i:>10}" for i in impls) + ("   before/now" if "before" in impls else ""))
+    print(f"{'figure':<28}" + "".join(f"{i:>10}" for i in impls) + ("   before/now" if "before" in impls else ""))
     redraws = {"redraw (loss+heatmap+bars)": ("loss", "heatmap", "bars"),
                "redraw, compare mode": ("compare", "heatmap", "bars")}
     rows = [(f, [med[i, f] for i in impls]) for f in figs]
     rows += [(name, [sum(med[i, f] for f in parts) for i in impls]) for name, parts in redraws.items()]
     for name, vals in rows:
         ratio = f"   {vals[1] / vals[0]:.2f}x" if len(vals) > 1 else ""
-        print(f"{name:<10}" + "".join(f"{v:>10.2f}" for v in vals) + ratio)
+        print(f"{name:<28}" + "".join(f"{v:>10.2f}" for v in vals) + ratio)
 
 
 if __name__ == "__main__":
