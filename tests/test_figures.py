@@ -95,6 +95,16 @@ def test_loss_figure_traces_and_axes():
     assert smooth.y.dtype == np.float32
 
 
+def test_loss_figure_legend_keeps_the_runs_order():
+    fig = loss_figure([_run(50, "b"), _run(50, "a"), _run(50, "c")], seq_length=25, vocab_size=65,
+                      legend_names=["a", "b", "c"])
+    ranks = {t.name: t.legendrank for t in fig.data}
+    assert ranks["a"] == ranks["a (raw)"] == 100 and ranks["b"] == 101 and ranks["c"] == 102
+    assert ranks["uniform guess"] is None
+    alone = loss_figure([_run(50, "a")], seq_length=25, vocab_size=65, legend_names=["a"])
+    assert all(t.legendrank is None for t in alone.data)  # one run: plotly's own order
+
+
 def test_loss_figure_uniform_line_in_both_units():
     nats = _trace(loss_figure([_run(50)], seq_length=25, vocab_size=65), "uniform guess")
     assert nats.line.dash == "dash"
@@ -211,6 +221,17 @@ def _probs() -> np.ndarray:
     return p / p.sum()
 
 
+def test_hidden_heatmap_frame_and_tick_overrides():
+    text = "ab c"
+    fig = hidden_heatmap(np.zeros((4, 3)), text, ticktext=["a", "b", "␣", "c"], tickangle=-90, frame=2)
+    assert list(fig.layout.xaxis.ticktext) == ["a", "b", "␣", "c"] and fig.layout.xaxis.tickangle == -90
+    (frame,) = fig.layout.shapes
+    assert (frame.type, frame.xref, frame.yref) == ("rect", "x", "y domain")
+    assert (frame.x0, frame.x1, frame.y0, frame.y1) == (1.5, 2.5, 0, 1)  # around column 2 only, full height
+    assert frame.line.color == "#ffc400" and frame.fillcolor == "rgba(0,0,0,0)"
+    assert hidden_heatmap(np.zeros((4, 3)), text).layout.shapes == ()
+
+
 def test_prob_bars_sorted_top_k_with_true_char_highlighted():
     probs = _probs()
     fig = prob_bars(probs, CHARS, true_next="b", top_k=5)
@@ -255,6 +276,9 @@ def test_gradient_norms_log_scale_with_char_labels():
     assert list(fig.layout.xaxis.ticktext) == ["a", "b", "␣ space", "c", "⏎ newline"]
     plain = gradient_norms_figure(norms)
     assert plain.layout.xaxis.ticktext is None and plain.layout.yaxis.type == "log"
+    titled = gradient_norms_figure(norms, "ab c\n", title="five steps", ticktext=list("ab␣c⏎"))
+    assert titled.layout.title.text == "five steps" and titled.layout.margin.t == 40
+    assert list(titled.layout.xaxis.ticktext) == list("ab␣c⏎") and titled.data[0].customdata[2] == "␣ space"
 
 
 # --- char_strip_html ----------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ def test_unit_ranking_figure_bars_carry_the_unit_for_click_selection():
     assert fig.layout.yaxis.autorange == "reversed"
     empty = unit_ranking_figure([])
     assert len(empty.data[0].y) == 0 and "No feature varies" in empty.layout.annotations[0].text
+    assert fig.layout.hovermode is None and unit_ranking_figure(ranking, hovermode="y").layout.hovermode == "y"
 
 
 def test_surprise_strip_from_a_real_probe_colors_and_titles_every_char():

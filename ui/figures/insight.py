@@ -5,6 +5,8 @@ Streamlit. HTML snippets are escaped and contain no raw newline (safe for st.htm
 """
 from __future__ import annotations
 
+import copy
+import functools
 import html
 import math
 from typing import Mapping, Sequence
@@ -15,7 +17,7 @@ from plotly.subplots import make_subplots
 
 from rnn_core.text import char_label
 
-from .base import GRID_COLOR, REFERENCE_COLOR, TEXT_COLOR, base_layout, f32
+from .base import GRID_COLOR, REFERENCE_COLOR, TEXT_COLOR, axis, base_layout, f32
 from .strips import char_strip_html
 
 POS_COLOR = "#d62728"      # positive correlation / the target character
@@ -49,28 +51,32 @@ def neuron_strip_html(text: str, hidden: np.ndarray, unit: int, *, scale: float 
     return char_strip_html(text, values, vmin=-scale, vmax=scale, cmap="diverging", titles=titles)
 
 
-def unit_ranking_figure(ranking: Sequence[tuple[str, int, float]], *, title: str = "") -> go.Figure:
+def unit_ranking_figure(ranking: Sequence[tuple[str, int, float]], *, title: str = "",
+                        hovermode: str | None = None) -> go.Figure:
     """Horizontal bars, one per (feature, unit, r) row of rnn_core.analysis.rank_units, top row first.
 
     Each bar's customdata is its unit number, so a click selection (`on_select`) names the unit.
+    `hovermode` "y" hovers (and so clicks) by row, which finds short bars in a narrow column.
     """
     rows = list(ranking)
     labels = [f"{feat} · unit {unit}" for feat, unit, _ in rows]
     r = np.array([c for _, _, c in rows], dtype=float)
-    fig = go.Figure(layout=base_layout(max(160, 28 * len(rows) + 70), title=title))
-    fig.add_trace(go.Bar(
+    bars = dict(
+        type="bar",
         y=labels, x=f32(r), orientation="h", customdata=np.array([u for _, u, _ in rows], dtype=np.int32),
         marker=dict(color=[POS_COLOR if c >= 0 else NEG_COLOR for c in r]),
         text=[f"{c:+.2f}" for c in r], textposition="outside", cliponaxis=False,
         hovertemplate="%{y}<br>correlation r = %{x:.3f}<extra>click to show this unit</extra>",
-    ))
-    fig.update_xaxes(title_text="correlation with the feature (Pearson r)", range=[-1.15, 1.15], zeroline=True)
-    fig.update_yaxes(autorange="reversed", type="category", tickfont=dict(size=11))
+    )
+    extra = {} if hovermode is None else dict(hovermode=hovermode)
     if not rows:
-        fig.add_annotation(text="No feature varies in this text (no quotes, brackets, spaces or capitals).",
-                           x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
-                           font=dict(color=REFERENCE_COLOR))
-    return fig
+        extra["annotations"] = [dict(
+            text="No feature varies in this text (no quotes, brackets, spaces or capitals).",
+            x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(color=REFERENCE_COLOR))]
+    layout = base_layout(max(160, 28 * len(rows) + 70), title=title,
+                         xaxis=axis("correlation with the feature (Pearson r)", range=[-1.15, 1.15], zeroline=True),
+                         yaxis=axis(autorange="reversed", type="category", tickfont=dict(size=11)), **extra)
+    return go.Figure(data=[bars], layout=layout)
 
 
 # --- surprise strip -------------------------------------------------------------------------------
@@ -112,15 +118,16 @@ def clipped_share_figure(clipped_share: Mapping[str, float], grad_norms: Mapping
     share = np.array([clipped_share[k] for k in names], dtype=float)
     norms = [f"{grad_norms[k]:.3g}" if grad_norms and k in grad_norms else "n/a" for k in names]
     title = f"gradient entries clipped at ±{clip:g}" if clip else "gradient clipping is off"
-    fig = go.Figure(layout=base_layout(260, title=title))
-    fig.add_trace(go.Bar(
+    bars = dict(
+        type="bar",
         x=names, y=f32(share * 100.0), marker=dict(color=CLIP_COLOR), customdata=norms,
         text=[f"{s:.0%}" for s in share], textposition="outside", cliponaxis=False,
         hovertemplate="%{x}: %{y:.1f}% of entries clipped<br>‖gradient‖ = %{customdata}<extra></extra>",
-    ))
-    fig.update_xaxes(title_text="parameter", type="category", tickfont=dict(family="monospace"))
-    fig.update_yaxes(title_text="entries clipped (%)", range=[0, 105])
-    return fig
+    )
+    layout = base_layout(260, title=title,
+                         xaxis=axis("parameter", type="category", tickfont=dict(family="monospace")),
+                         yaxis=axis("entries clipped (%)", range=[0, 105]))
+    return go.Figure(data=[bars], layout=layout)
 
 
 # --- one step under the microscope ----------------------------------------------------------------
@@ -132,6 +139,22 @@ _ROWS = (
     ("probs", "p = softmax(y)"),
     ("dscores", "dL/dy = p − onehot(target)"),
 )
+
+
+_PROBABILITIES = ("onehot", "probs")  # rows on a fixed 0..1 scale
+_X_STYLE = dict(gridcolor=GRID_COLOR, linecolor="#c8c8c8", showline=True, automargin=True)
+_Y_STYLE = dict(_X_STYLE, zerolinecolor="#d4d4d4")
+
+
+@functools.lru_cache(maxsize=1)
+def _microscope_grid_once() -> dict:
+    grid = make_subplots(rows=5, cols=1, vertical_spacing=0.085, subplot_titles=[t for _, t in _ROWS])
+    return grid.layout.to_plotly_json()
+
+
+def _microscope_grid() -> dict:
+    """The five rows' axes (domains, anchors) and row titles: make_subplots is slow, so it runs once."""
+    return copy.deepcopy(_microscope_grid_once())
 
 
 def microscope_figure(m: Mapping, chars: Sequence[str]) -> go.Figure:
@@ -147,40 +170,41 @@ def microscope_figure(m: Mapping, chars: Sequence[str]) -> go.Figure:
             raise ValueError(f"m[{key!r}] must have one value per vocabulary character ({V}), got {np.shape(m[key])}.")
     labels = [char_label(c) for c in chars]
     x_id, y_id = int(m["input_id"]), int(m["target_id"])
-    fig = make_subplots(rows=5, cols=1, vertical_spacing=0.085, subplot_titles=[t for _, t in _ROWS])
+    layout = _microscope_grid()  # the five rows' axes and titles
+    traces = []
     for row, (key, _) in enumerate(_ROWS, start=1):
+        n = str(row) if row > 1 else ""  # make_subplots names the axes x, x2, ..., x5
+        on = dict(xaxis="x" + n, yaxis="y" + n)
+        x_style, y_style = dict(_X_STYLE), dict(_Y_STYLE, **(dict(range=[0, 1.05]) if key in _PROBABILITIES else {}))
         if key == "h":
             units = np.arange(len(m["h"]), dtype=np.int32)
-            fig.add_trace(go.Bar(x=units, y=f32(m["h"]), name="h", marker=dict(color=BAR_COLOR),
-                                 hovertemplate="unit %{x}<br>h = %{y:.4f}<extra></extra>"), row=row, col=1)
-            fig.add_trace(go.Scatter(x=units, y=f32(m["h_prev"]), name="h_prev", mode="markers",
-                                     marker=dict(color=TEXT_COLOR, size=5),
-                                     hovertemplate="unit %{x}<br>h_prev = %{y:.4f}<extra></extra>"), row=row, col=1)
-            continue
-        hi, hi_color = (x_id, INPUT_COLOR) if key == "onehot" else (y_id, POS_COLOR)
-        colors = [BAR_COLOR] * V
-        colors[hi] = hi_color
-        fig.add_trace(go.Bar(
-            x=labels, y=f32(m[key]), name=key, marker=dict(color=colors),
-            hovertemplate=f"'%{{x}}'<br>{key} = %{{y:.4g}}<extra></extra>",
-        ), row=row, col=1)
-        fig.update_xaxes(type="category", tickfont=dict(family="monospace", size=10 if V <= 60 else 8),
-                         tickangle=0 if V <= 40 else -90, row=row, col=1)
-    fig.update_yaxes(range=[0, 1.05], row=1, col=1)
-    fig.update_yaxes(range=[0, 1.05], row=4, col=1)
-    layout = base_layout(860)
-    for k in ("xaxis", "yaxis"):
-        layout.pop(k)
-    fig.update_layout(**layout)
-    fig.update_xaxes(gridcolor=GRID_COLOR, linecolor="#c8c8c8", showline=True, automargin=True)
-    fig.update_yaxes(gridcolor=GRID_COLOR, linecolor="#c8c8c8", showline=True, automargin=True, zerolinecolor="#d4d4d4")
-    fig.update_layout(showlegend=False, margin=dict(l=56, r=16, t=70, b=40), title=dict(
+            traces.append(dict(type="bar", x=units, y=f32(m["h"]), name="h", marker=dict(color=BAR_COLOR),
+                               hovertemplate="unit %{x}<br>h = %{y:.4f}<extra></extra>", **on))
+            traces.append(dict(type="scatter", x=units, y=f32(m["h_prev"]), name="h_prev", mode="markers",
+                               marker=dict(color=TEXT_COLOR, size=5),
+                               hovertemplate="unit %{x}<br>h_prev = %{y:.4f}<extra></extra>", **on))
+        else:
+            hi, hi_color = (x_id, INPUT_COLOR) if key == "onehot" else (y_id, POS_COLOR)
+            colors = [BAR_COLOR] * V
+            colors[hi] = hi_color
+            traces.append(dict(
+                type="bar",
+                x=labels, y=f32(m[key]), name=key, marker=dict(color=colors),
+                hovertemplate=f"'%{{x}}'<br>{key} = %{{y:.4g}}<extra></extra>", **on,
+            ))
+            x_style.update(type="category", tickfont=dict(family="monospace", size=10 if V <= 60 else 8),
+                           tickangle=0 if V <= 40 else -90)
+        layout["xaxis" + n].update(x_style)
+        layout["yaxis" + n].update(y_style)
+    look = base_layout(860, margin=dict(t=70, b=40))
+    del look["xaxis"], look["yaxis"]  # the grid's five pairs instead
+    layout.update(look, title=dict(
         text=(f"input '{html.escape(char_label(m['input_char']))}' → target "
               f"'{html.escape(char_label(m['target_char']))}':  p(target) {m['p_before']:.4f} → "
               f"{m['p_after']:.4f} after one {html.escape(str(m['update']))} step at lr {m['learning_rate']:g}"
               f"<br><sup>{html.escape(str(m.get('formula', '')))}</sup>"),
         x=0.01, font=dict(size=13)))
-    return fig
+    return go.Figure(data=traces, layout=layout)
 
 
 # --- samples over time ----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .base import PALETTE, REFERENCE_COLOR, base_layout, color, compact_int, f32
+from .base import PALETTE, REFERENCE_COLOR, axis, base_layout, color, compact_int, f32
 
 LN2 = math.log(2.0)
 _UNIT_SHORT = {"nats": "nats/seq", "bits": "bits/char"}
@@ -139,18 +139,21 @@ def loss_figure(
     baselines: Mapping[str, float] | None = None,
     validation: Sequence[tuple[str, np.ndarray, np.ndarray]] | None = None,
     samples: Sequence[tuple[int, str]] | None = None,
+    legend_names: Sequence[str] | None = None,
 ) -> go.Figure:
     """Loss vs iteration for one or more runs, in nats/sequence or bits/character.
 
     `baselines` and `validation` losses are in nats per character. `samples` are
     (iteration, text) pairs shown as hover markers on the first run's smooth curve.
+    `legend_names`: the runs' own order, kept in the legend whichever run is drawn first.
     """
     if seq_length < 1 or vocab_size < 1:
         raise ValueError(f"seq_length and vocab_size must be positive, got {seq_length} and {vocab_size}.")
     factor = per_seq_factor(unit, seq_length)
     per_char = seq_length * factor  # nats/char -> unit
     short = _UNIT_SHORT[unit]
-    fig = go.Figure(layout=base_layout(360, showlegend=True))
+    rank = {n: 100 + i for i, n in enumerate(legend_names)} if legend_names and len(legend_names) > 1 else {}
+    traces: list[dict] = []
 
     spans: list[float] = []
     for i, run in enumerate(runs):
@@ -161,16 +164,19 @@ def loss_figure(
             continue
         spans += [float(its[0]), float(its[-1])]
         color = run.color or PALETTE[i % len(PALETTE)]
+        order = dict(legendrank=rank[run.name]) if run.name in rank else {}
         rx, ry = downsample(its, np.asarray(run.loss, dtype=np.float64), max_points)
         sx, sy = downsample(its, np.asarray(run.smooth, dtype=np.float64), max_points)
-        fig.add_trace(go.Scatter(
+        traces.append(dict(
+            type="scatter",
             x=compact_int(rx), y=f32(ry * factor), mode="lines", name=f"{run.name} (raw)",
-            legendgroup=run.name, line=dict(color=color, width=1), opacity=0.3,
+            legendgroup=run.name, line=dict(color=color, width=1), opacity=0.3, **order,
             hovertemplate=f"iteration %{{x}}<br>loss on this window %{{y:.3f}} {short}<extra>{html.escape(run.name)} (raw)</extra>",
         ))
-        fig.add_trace(go.Scatter(
+        traces.append(dict(
+            type="scatter",
             x=compact_int(sx), y=f32(sy * factor), mode="lines", name=run.name,
-            legendgroup=run.name, line=dict(color=color, width=2),
+            legendgroup=run.name, line=dict(color=color, width=2), **order,
             hovertemplate=f"iteration %{{x}}<br>smoothed loss %{{y:.3f}} {short}<extra>{html.escape(run.name)}</extra>",
         ))
 
@@ -180,7 +186,8 @@ def loss_figure(
             continue
         spans += [float(its[0]), float(its[-1])]
         vx, vy = downsample(its, np.asarray(val, dtype=np.float64), max_points)
-        fig.add_trace(go.Scatter(
+        traces.append(dict(
+            type="scatter",
             x=compact_int(vx), y=f32(vy * per_char), mode="lines+markers", name=name,
             line=dict(color=PALETTE[(len(runs) + j) % len(PALETTE)], width=1.5, dash="dot"),
             marker=dict(size=5),
@@ -189,35 +196,37 @@ def loss_figure(
 
     x0, x1 = (min(spans), max(spans)) if spans else (0.0, 1.0)
     x1 = max(x1, x0 + 1)
-    _hline(fig, "uniform guess", seq_length * math.log(vocab_size) * factor, x0, x1, "dash",
-           f"uniform guess over {vocab_size} characters")
+    traces.append(_hline("uniform guess", seq_length * math.log(vocab_size) * factor, x0, x1, "dash",
+                         f"uniform guess over {vocab_size} characters"))
     for k, (name, nats_per_char) in enumerate((baselines or {}).items()):
-        _hline(fig, name, nats_per_char * per_char, x0, x1, _BASELINE_DASHES[k % len(_BASELINE_DASHES)],
-               f"{name} baseline (counting on the training text)")
+        traces.append(_hline(name, nats_per_char * per_char, x0, x1, _BASELINE_DASHES[k % len(_BASELINE_DASHES)],
+                             f"{name} baseline (counting on the training text)"))
 
     if samples and runs and len(runs[0].iterations):
-        _add_sample_markers(fig, runs[0], samples, factor)
-    if not spans:
-        fig.add_annotation(text="Click Train to start", x=0.5, y=0.5, xref="paper", yref="paper",
-                           showarrow=False, font=dict(size=16, color=REFERENCE_COLOR))
+        traces.append(_sample_markers(runs[0], samples, factor))
+    waiting = {} if spans else dict(annotations=[dict(
+        text="Click Train to start", x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+        font=dict(size=16, color=REFERENCE_COLOR))])
 
     title = f"loss (nats per sequence of {seq_length} chars)" if unit == "nats" else "loss (bits per character)"
-    fig.update_xaxes(title_text="iteration")
-    fig.update_yaxes(title_text=title, rangemode="tozero")
-    fig.update_layout(legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", font=dict(size=11)),
-                      margin=dict(t=36), hovermode="closest")
-    return fig
+    layout = base_layout(
+        360, showlegend=True, margin=dict(t=36), xaxis=axis("iteration"), yaxis=axis(title, rangemode="tozero"),
+        legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", font=dict(size=11)), hovermode="closest",
+        **waiting,
+    )
+    return go.Figure(data=traces, layout=layout)
 
 
-def _hline(fig: go.Figure, name: str, y: float, x0: float, x1: float, dash: str, words: str) -> None:
-    fig.add_trace(go.Scatter(
+def _hline(name: str, y: float, x0: float, x1: float, dash: str, words: str) -> dict:
+    return dict(
+        type="scatter",
         x=[x0, x1], y=f32([y, y]), mode="lines", name=name,
         line=dict(color=REFERENCE_COLOR, width=1.2, dash=dash),
         hovertemplate=f"{html.escape(words)}<br>%{{y:.3f}}<extra></extra>",
-    ))
+    )
 
 
-def _add_sample_markers(fig: go.Figure, run: LossSeries, samples: Sequence[tuple[int, str]], factor: float) -> None:
+def _sample_markers(run: LossSeries, samples: Sequence[tuple[int, str]], factor: float) -> dict:
     """Markers on the smooth curve whose hover shows the text sampled at that iteration."""
     pairs = sorted((int(it), str(s)) for it, s in samples)
     if len(pairs) > _MAX_SAMPLE_MARKERS:  # evenly spaced subset, always including the latest
@@ -226,11 +235,12 @@ def _add_sample_markers(fig: go.Figure, run: LossSeries, samples: Sequence[tuple
     its = np.array([p[0] for p in pairs])
     y = np.interp(its, np.asarray(run.iterations, dtype=np.float64), np.asarray(run.smooth, dtype=np.float64))
     texts = [_hover_text(s) for _, s in pairs]
-    fig.add_trace(go.Scatter(
+    return dict(
+        type="scatter",
         x=compact_int(its), y=f32(y * factor), mode="markers", name="samples",
         marker=dict(symbol="diamond", size=7, color="white", line=dict(width=1.5, color=REFERENCE_COLOR)),
         customdata=texts, hovertemplate="iteration %{x}: sample<br>%{customdata}<extra></extra>",
-    ))
+    )
 
 
 def _hover_text(sample: str) -> str:
@@ -246,7 +256,7 @@ def run_curves(histories: Sequence, labels: Sequence[str], active: int = 0,
 
     The bold line of each is `debiased_ema(loss, smoothing)`, taken over the whole history before any
     thinning. loss_figure puts the sample-hover markers on its first series, and the samples passed with it are
-    the active run's; `legend_order` keeps the legend in the runs' own order.
+    the active run's; its `legend_names` keeps the legend in the runs' own order.
     """
     n = len(histories)
     series = [_thinned(labels[i], h, color(i), n, smoothing) for i, h in enumerate(histories)]
@@ -268,14 +278,3 @@ def _thinned(name: str, history, colour: str, n_runs: int, smoothing: float) -> 
         keep = np.union1d(downsample(pos, loss, per_run)[0], downsample(pos, smooth, per_run)[0])
         its, loss, smooth = its[keep], loss[keep], smooth[keep]
     return LossSeries(name, its, loss, smooth, color=colour)
-
-
-def legend_order(fig: go.Figure, names: Sequence[str]) -> None:
-    """Keep the legend in the runs' order (`names`) whichever run is drawn first."""
-    if len(names) < 2:
-        return
-    rank = {n: i for i, n in enumerate(names)}
-    for trace in fig.data:
-        group = getattr(trace, "legendgroup", None)
-        if group in rank:
-            trace.legendrank = 100 + rank[group]

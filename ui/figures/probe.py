@@ -9,13 +9,14 @@ import plotly.graph_objects as go
 
 from rnn_core.text import char_label
 
-from .base import base_layout, f32
+from .base import axis, base_layout, f32
 
 __all__ = ["gradient_norms_figure", "hidden_heatmap", "position_labels", "prob_bars"]
 
 BAR_COLOR = "#9db4cf"
 TRUE_COLOR = "#d62728"
 GRAD_COLOR = "#6a51a3"
+FRAME_COLOR = "#ffc400"  # the chosen position's column in the heatmap
 
 
 def position_labels(text: str) -> list[str]:
@@ -35,12 +36,17 @@ def hidden_heatmap(
     zmin: float = -1.0,
     zmax: float = 1.0,
     colorscale: str = "RdBu",
+    ticktext: Sequence[str] | None = None,
+    tickangle: int | None = None,
+    frame: int | None = None,
 ) -> go.Figure:
     """Hidden units (rows) x characters of `text` (columns); hidden is (T, H), one row per char.
 
     The x axis is categorical, one category per position (see `position_labels`),
     with ticks showing the characters: a per-cell customdata array would add
     ~4 bytes per cell (40 KB for 100 units x 100 chars) to every rerun's payload.
+    `ticktext`/`tickangle` replace the tick labels (default: char_label of each character) and their
+    angle (default: upright up to 40 columns); `frame` draws a yellow frame around that column.
     """
     hidden = np.asarray(hidden)
     if hidden.ndim != 2:
@@ -49,21 +55,27 @@ def hidden_heatmap(
     if len(text) != T:
         raise ValueError(f"text has {len(text)} characters but hidden has {T} rows; pass one state per character.")
     cats = position_labels(text)
-    fig = go.Figure(layout=base_layout(420, title=title))
-    fig.add_trace(go.Heatmap(
+    heat = dict(
+        type="heatmap",
         z=f32(hidden.T), x=cats, y=np.arange(H, dtype=np.int32),  # z: (H, T)
         zmin=zmin, zmax=zmax, zmid=0.0, colorscale=colorscale, reversescale=True,
         colorbar=dict(thickness=12, len=0.9, title=dict(text="value", side="right")),
         hovertemplate="unit %{y}<br>char %{x}<br>value %{z:.3f}<extra></extra>",
         xgap=0, ygap=0,
-    ))
-    fig.update_xaxes(
-        title_text="input character", type="category", tickmode="array", tickvals=cats,
-        ticktext=[char_label(ch) for ch in text], tickangle=0 if T <= 40 else -90,
+    )
+    xaxis = axis(
+        "input character", type="category", tickmode="array", tickvals=cats,
+        ticktext=[char_label(ch) for ch in text] if ticktext is None else list(ticktext),
+        tickangle=(0 if T <= 40 else -90) if tickangle is None else tickangle,
         tickfont=dict(family="monospace", size=11 if T <= 60 else 9), showgrid=False,
     )
-    fig.update_yaxes(title_text="hidden unit", autorange="reversed", showgrid=False, zeroline=False)
-    return fig
+    framed = {} if frame is None else dict(shapes=[dict(
+        type="rect", xref="x", yref="y domain", x0=frame - 0.5, x1=frame + 0.5, y0=0, y1=1,
+        line=dict(color=FRAME_COLOR, width=2.5), fillcolor="rgba(0,0,0,0)",
+    )])
+    layout = base_layout(420, title=title, xaxis=xaxis,
+                         yaxis=axis("hidden unit", autorange="reversed", showgrid=False, zeroline=False), **framed)
+    return go.Figure(data=[heat], layout=layout)
 
 
 def prob_bars(
@@ -94,19 +106,24 @@ def prob_bars(
     values = probs[shown]
     colors = [TRUE_COLOR if i == true_idx else BAR_COLOR for i in shown]
     notes = ["true next char" if i == true_idx else "" for i in shown]
-    fig = go.Figure(layout=base_layout(340, title=title))
-    fig.add_trace(go.Bar(
+    bars = dict(
+        type="bar",
         x=labels, y=f32(values), marker=dict(color=colors), customdata=notes,
         text=[f"{v:.2f}" for v in values], textposition="outside", cliponaxis=False,
         hovertemplate="next char '%{x}'<br>p = %{y:.3f}<br>%{customdata}<extra></extra>",
-    ))
-    fig.update_xaxes(title_text="next character", type="category", tickfont=dict(family="monospace"))
-    fig.update_yaxes(title_text="probability", range=[0, 1])
-    return fig
+    )
+    layout = base_layout(340, title=title,
+                         xaxis=axis("next character", type="category", tickfont=dict(family="monospace")),
+                         yaxis=axis("probability", range=[0, 1]))
+    return go.Figure(data=[bars], layout=layout)
 
 
-def gradient_norms_figure(norms: np.ndarray, chars: str | None = None) -> go.Figure:
-    """Bars of ‖dL/dh_t‖ for t = 0..T-1 on a log scale: vanishing or exploding gradients."""
+def gradient_norms_figure(norms: np.ndarray, chars: str | None = None, *, title: str = "",
+                          ticktext: Sequence[str] | None = None) -> go.Figure:
+    """Bars of ‖dL/dh_t‖ for t = 0..T-1 on a log scale: vanishing or exploding gradients.
+
+    With `chars`, the ticks name each step's input (char_label, or `ticktext` when given).
+    """
     norms = np.asarray(norms, dtype=np.float64)
     if norms.ndim != 1:
         raise ValueError(f"norms must be a (T,) array, got shape {norms.shape}.")
@@ -115,16 +132,16 @@ def gradient_norms_figure(norms: np.ndarray, chars: str | None = None) -> go.Fig
         raise ValueError(f"chars has {len(chars)} characters but norms has {T} steps.")
     steps = np.arange(T, dtype=np.int32)
     inputs = [char_label(c) for c in chars] if chars is not None else [""] * T
-    fig = go.Figure(layout=base_layout(300))
-    fig.add_trace(go.Bar(
+    bars = dict(
+        type="bar",
         x=steps, y=f32(norms), marker=dict(color=GRAD_COLOR), customdata=inputs,
         hovertemplate=("step t = %{x}" + (", input '%{customdata}'" if chars is not None else "")
                        + "<br>‖dL/dh_t‖ = %{y:.3g}<extra></extra>"),
-    ))
-    xaxis = dict(title_text="time step t" + (" (input char)" if chars is not None else ""))
+    )
+    ticks = {}
     if chars is not None:
-        xaxis.update(tickmode="array", tickvals=steps, ticktext=inputs, tickangle=0 if T <= 40 else -90,
-                     tickfont=dict(family="monospace", size=11 if T <= 60 else 9))
-    fig.update_xaxes(**xaxis)
-    fig.update_yaxes(title_text="‖dL/dh_t‖ (log scale)", type="log")
-    return fig
+        ticks = dict(tickmode="array", tickvals=steps, ticktext=inputs if ticktext is None else list(ticktext),
+                     tickangle=0 if T <= 40 else -90, tickfont=dict(family="monospace", size=11 if T <= 60 else 9))
+    xaxis = axis("time step t" + (" (input char)" if chars is not None else ""), **ticks)
+    layout = base_layout(300, title=title, xaxis=xaxis, yaxis=axis("‖dL/dh_t‖ (log scale)", type="log"))
+    return go.Figure(data=[bars], layout=layout)

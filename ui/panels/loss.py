@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..figures.loss import DEFAULT_SMOOTHING, legend_order, loss_figure, run_curves
+from ..figures.loss import DEFAULT_SMOOTHING, loss_figure, run_curves
 from ..session import validation
 from ..session.session import session_of
 from .common import chart
@@ -28,8 +28,7 @@ def render_loss(ss) -> None:
     series = run_curves([r.trainer.history for r in sess.runs], labels, sess.active,
                         smoothing=float(ss.get("loss_smoothing", DEFAULT_SMOOTHING)))
     fig = loss_figure(series, seq_length=tr.config.seq_length, vocab_size=tr.vocab.size, unit=ss["unit"],
-                      samples=tr.samples, **validation.loss_chart_extras(sess))
-    legend_order(fig, names)
+                      samples=tr.samples, legend_names=names, **validation.loss_chart_extras(sess))
     chart(fig, "loss_chart")
     st.caption(f"Faint: the loss on each training window. Bold: the same loss averaged over recent iterations "
                "(the slider sets how many), so it shows where the model is now. The readout *Smooth loss "

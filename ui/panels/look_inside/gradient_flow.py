@@ -29,11 +29,9 @@ def render_gradient_flow(trainer, ss, pin, snap: dict) -> None:
     st.html(window_html(g.chars))
     left, right = st.columns([3, 2], gap="medium")
     with left:
-        fig = gradient_norms_figure(g.norms, g.chars)
-        fig.update_layout(title=dict(text=f"‖dL/dh_t‖ at each of the {T} steps (log scale)", x=0.01,
-                                     font=dict(size=14)), margin=dict(t=40))
-        fig.update_xaxes(ticktext=[glyph(ch) for ch in g.chars])  # one glyph per bar, not "␣ space"
-        chart(fig, "grad_flow")
+        chart(gradient_norms_figure(g.norms, g.chars, title=f"‖dL/dh_t‖ at each of the {T} steps (log scale)",
+                                    ticktext=[glyph(ch) for ch in g.chars]),  # one glyph per bar, not "␣ space"
+              "grad_flow")
     with right:
         chart(clipped_share_figure(g.clipped_share, g.grad_norms, g.clip), "clipped_share")
     c = metric_row(3)

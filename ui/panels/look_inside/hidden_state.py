@@ -53,13 +53,11 @@ def render_hidden_and_next(trainer, ss, pin: ProbeInput, snap: dict) -> None:
     view = _heatmap_view(ss, trainer, snap, grid)
     sess = session_of(ss)
     owner = f"{sess.run_names()[sess.active]} · " if sess.is_compare else ""
-    fig = hidden_heatmap(on_grid(view.values[lo:hi]), shown, zmin=view.zmin, zmax=view.zmax,
+    chart(hidden_heatmap(on_grid(view.values[lo:hi]), shown, zmin=view.zmin, zmax=view.zmax,
                          colorscale=view.colorscale,
-                         title=f"{owner}{view.title}: {H} units (rows) × {hi - lo} characters read (columns)")
-    fig.update_xaxes(ticktext=[glyph(ch) for ch in shown], tickangle=0 if hi - lo <= 90 else -90)
-    fig.add_vrect(x0=pos - lo - 0.5, x1=pos - lo + 0.5, line=dict(color="#ffc400", width=2.5),
-                  fillcolor="rgba(0,0,0,0)")
-    chart(fig, "hidden_heatmap")
+                         title=f"{owner}{view.title}: {H} units (rows) × {hi - lo} characters read (columns)",
+                         ticktext=[glyph(ch) for ch in shown], tickangle=0 if hi - lo <= 90 else -90,
+                         frame=pos - lo), "hidden_heatmap")
     window = (f" Showing characters {lo}–{hi - 1} of {T} around the chosen position: the heatmap draws at most "
               f"{MAX_HEATMAP_CELLS:,} cells to keep the page quick." if (lo, hi) != (0, T) else "")
     st.caption(view.caption + " The column framed in yellow is the chosen position. "

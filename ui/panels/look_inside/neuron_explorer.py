@@ -54,9 +54,8 @@ def render_neuron_explorer(trainer, ss, pin, snap: dict) -> None:
                "feature, blue falls). Click a bar, or pick any unit, to see it along the text.")
     left, right = st.columns([2, 3], gap="medium")
     with left:
-        fig = unit_ranking_figure(ranking, title="Units that track a feature of the probe text")
         # Hover (and so a click) by row: in a narrow column "closest" often misses short bars.
-        fig.update_layout(hovermode="y")
+        fig = unit_ranking_figure(ranking, title="Units that track a feature of the probe text", hovermode="y")
         st.plotly_chart(fig, key=RANKING_KEY, config=PLOTLY_CONFIG, theme=None, on_select=pick_unit_from_ranking,
                         selection_mode="points")
     with right:
