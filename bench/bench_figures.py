@@ -15,6 +15,10 @@ what st.plotly_chart does with a Figure. The figures are those of the page's def
 - compare: the loss figure of a 3-run group (20k, 12k, 6k iterations, each with a held-out curve).
 A redraw of one visitor is loss + heatmap + bars (compare replaces loss in compare mode).
 
+Payload: the JSON the redraw sends, after 1,000,000 iterations of loss history per run (the history
+compacts and the chart thins its curves, so this must stay flat however long Play runs), for one run and
+for a 3-run group, and with the longest probe text (400 characters).
+
 `--before REV` loads ui/figures/ of that git revision (default: the last commit before the rewrite)
 into a temporary package and times it in the same process, interleaved round by round with this
 tree's; it also checks that both give the same JSON. Medians over rounds; the ratio is before / now.
@@ -131,12 +135,45 @@ def as_sent(build) -> tuple[float, str]:
     return time.perf_counter() - t, spec
 
 
+def long_history(n: int, seed: int):
+    """A run's LossHistory after n iterations (fed in chunks as the workers' ticks feed it)."""
+    from rnn_core.history import LossHistory
+
+    h, rng, step = LossHistory(), np.random.default_rng(seed), 10_000
+    for start in range(1, n + 1, step):
+        its = np.arange(start, min(start + step, n + 1))
+        loss = 60.0 * np.exp(-its / 4000.0) + 40.0 + 4.0 * rng.random(len(its))
+        h.extend(its, loss, loss)
+    return h
+
+
+def payload(d: dict) -> None:
+    from rnn_core import limits
+    from ui.figures import loss as loss_now, probe as probe_now
+    from ui.panels.look_inside.hidden_state import heatmap_window
+
+    long = [long_history(1_000_000, s) for s in range(3)]
+    H = d["hidden"].shape[1]
+    lo, hi = heatmap_window(limits.MAX_PROBE_CHARS, H, 0)   # the most of a 400-character probe the panel draws
+    probe = (read_corpus("prose") * 2)[lo:hi]
+    wide = {"text": probe, "hidden": np.round(np.random.default_rng(0).uniform(-1, 1, (len(probe), H)) * 1024) / 1024}
+    for label, runs, names in (("one run", long[:1], d["names"][:1]), ("a 3-run group", long, d["names"])):
+        figs = redraw(loss_now, probe_now, {**d, "one": runs, "three": runs}, old=False)
+        kb = {f: len(as_sent(figs[f])[1]) / 1e3 for f in ("heatmap", "bars")}
+        curve = len(as_sent(figs["loss" if len(runs) == 1 else "compare"])[1]) / 1e3
+        big = len(as_sent(redraw(loss_now, probe_now, {**d, **wide}, old=False)["heatmap"])[1]) / 1e3
+        print(f"payload, {label} after 1,000,000 iterations: loss chart {curve:,.0f} KB; per redraw "
+              f"{curve + kb['heatmap'] + kb['bars']:,.0f} KB with the default probe, "
+              f"{curve + big + kb['bars']:,.0f} KB with a {limits.MAX_PROBE_CHARS}-character one ({hi - lo} columns drawn)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--before", default=BEFORE, help="git revision to compare with ('' for none)")
     args = ap.parse_args()
     d = inputs()
+    payload(d)
     from ui.figures import loss as loss_now, probe as probe_now
     impls = {"now": redraw(loss_now, probe_now, d, old=False)}
     with tempfile.TemporaryDirectory() as tmp:
