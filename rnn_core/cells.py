@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .buffers import aligned_zeros
 from .cell_views import HIDDEN, View
 from .onehot import one_hot, scatter_columns  # noqa: F401  (one_hot: part of this module's API)
 
@@ -52,6 +53,7 @@ class RNNCell:
             "distances.")
     equation = "h = tanh(Wxh·x + Whh·h_prev + bh)"
     views = {HIDDEN: View("hidden state h", "h = tanh(Wxh x + Whh h_prev + bh)", "tanh")}
+    reuses_buffers = True   # forward(..., reuse=True) exists (see Model.train_window)
 
     @staticmethod
     def state_size(H: int) -> int:
@@ -65,25 +67,27 @@ class RNNCell:
             "bh": np.zeros(H),                          # (H,)
         }
 
-    def forward(self, p: dict, inputs: np.ndarray, state0: np.ndarray):
-        """Run the window. inputs (T, B), state0 (B, H). Returns (hs (T, B, H), cache, last state (B, H))."""
+    def forward(self, p: dict, inputs: np.ndarray, state0: np.ndarray, reuse: bool = False):
+        """Run the window. inputs (T, B), state0 (B, H). Returns (hs (T, B, H), cache, last state (B, H)).
+
+        reuse=True (the trainer's hot path) writes into buffers kept by the cell for this (T, B, H):
+        the returned hs and cache are then only valid until the next call; the last state is a copy.
+        """
         Wxh, Whh, bh = p["Wxh"], p["Whh"], p["bh"]
         T, B = inputs.shape
-        H = Whh.shape[0]
-        hs = np.empty((T + 1, B, H))                     # hs[0] = h_{-1}
+        w = self._work(T, B, Whh.shape[0]) if reuse else _Work(T, B, Whh.shape[0], np.empty((T + 1, B, Whh.shape[0])))
+        hs = w.hs                                        # (T+1, B, H), hs[0] = h_{-1}
         hs[0] = state0
         # Row x of Wxh.T is the one-hot product Wxh @ x without the product; written straight into
         # hs[1:] so the loop turns each pre-activation into h_t in place.
         np.add(Wxh.T[inputs], bh, out=hs[1:])           # (T, B, H) input term + bias
-        WhhT, buf = Whh.T, np.empty((B, H))
+        WhhT, buf = Whh.T, w.buf
         dot, tanh, add = np.dot, np.tanh, np.add
-        prev = hs[0]
-        # Iterating yields the (B, H) views cheaply; `out` is passed by position (no keyword parsing):
-        # at H = 100 these three calls per character are most of the forward pass.
-        for cur in hs[1:]:
+        # (prev, cur) are (B, H) views made once per buffer; `out` is passed by position (no keyword
+        # parsing): at H = 100 these three calls per character are most of the forward pass.
+        for prev, cur in w.steps:
             add(cur, dot(prev, WhhT, buf), cur)
             tanh(cur, cur)
-            prev = cur
         return hs[1:], (inputs, hs), hs[T].copy()
 
     def backward(self, p: dict, cache, dhs: np.ndarray, out: dict) -> None:
@@ -91,27 +95,60 @@ class RNNCell:
         inputs, hs = cache
         Whh = p["Whh"]
         T, B = inputs.shape
-        H = Whh.shape[0]
-        dhs = dhs.reshape(T, B, H)                       # a view: (T, H) callers with B = 1 see the totals
-        draw = np.subtract(1.0, np.square(hs[1:]))       # (T, B, H) tanh'(pre_t), made dL/d(pre_t) below
-        dnext = np.zeros((B, H))
+        w = getattr(self, "_last_work", None)
+        if w is None or w.hs is not hs:                  # not the hot path's buffers: views for this call only
+            w = _Work(T, B, Whh.shape[0], hs)
+        if dhs.ndim != 3:                                # the same array each call keeps back_steps' views
+            dhs = dhs.reshape(T, B, Whh.shape[0])        # a view: (T, H) callers with B = 1 see the totals
+        draw = w.draw                                    # (T, B, H) tanh'(pre_t), made dL/d(pre_t) below
+        np.square(hs[1:], draw)
+        np.subtract(1.0, draw, draw)
+        dnext = w.buf                                    # (B, H) Whh.T @ dL/d(pre_{t+1}), per stream
         dot, mul, add = np.dot, np.multiply, np.add
-        # Iterating over the reversed arrays hands out the (B, H) rows as views, cheaper than indexing.
-        for dh, d in zip(dhs[:0:-1], draw[:0:-1]):      # t = T-1 .. 1
-            add(dh, dnext, dh)                           # from the output, plus from step t+1
+        mul(draw[T - 1], dhs[T - 1], draw[T - 1])        # t = T-1: nothing arrives from a later step
+        # t = T-2 .. 0: from the output, plus from step t+1; the gradient into the start state is not needed.
+        for dh, d, d_later in w.back_steps(dhs):
+            dot(d_later, Whh, dnext)
+            add(dh, dnext, dh)
             mul(d, dh, d)
-            dot(d, Whh, dnext)                           # Whh.T @ draw[t], per stream
-        add(dhs[0], dnext, dhs[0])                       # t = 0: the gradient into the start state is not needed
-        mul(draw[0], dhs[0], draw[0])
-        flat = draw.reshape(T * B, H)
+        flat = draw.reshape(T * B, -1)
         scatter_columns(flat, inputs.reshape(-1), out["Wxh"])
-        np.dot(flat.T, hs[:-1].reshape(T * B, H), out=out["Whh"])
-        flat.sum(axis=0, out=out["bh"])
+        np.dot(flat.T, hs[:-1].reshape(T * B, -1), out=out["Whh"])
+        np.add.reduce(flat, 0, None, out["bh"])          # the ufunc itself: ndarray.sum adds a Python layer
+
+    def __getstate__(self):
+        # Copies and pickles leave the buffers behind: a copied view list would no longer alias its buffer.
+        return {k: v for k, v in self.__dict__.items() if k != "_last_work"}
+
+    def _work(self, T: int, B: int, H: int) -> "_Work":
+        w = getattr(self, "_last_work", None)            # one set of buffers per cell: a model trains one shape
+        if w is None or w.shape != (T, B, H):
+            w = self._last_work = _Work(T, B, H, aligned_zeros((T + 1, B, H)))
+        return w
 
     def step(self, p: dict, ix: int, state: np.ndarray):
         """One character through the cell (sampling). Returns (new state, h)."""
         h = np.tanh(p["Wxh"][:, ix] + p["Whh"] @ state + p["bh"])
         return h, h
+
+
+class _Work:
+    """Buffers of one window shape for the tanh cell, and views into them made once, not per step."""
+
+    def __init__(self, T: int, B: int, H: int, hs: np.ndarray):
+        self.shape = (T, B, H)
+        self.hs = hs                                     # (T+1, B, H) h_{-1} .. h_{T-1}
+        self.draw = aligned_zeros((T, B, H))             # dL/d(pre_t)
+        self.buf = aligned_zeros((B, H))                 # one step's product
+        self.steps = list(zip(self.hs[:-1], self.hs[1:]))   # (h_{t-1}, h_t) for t = 0 .. T-1
+        self._dhs, self._back = None, []
+
+    def back_steps(self, dhs: np.ndarray) -> list:
+        """(dhs[t], draw[t], draw[t+1]) for t = T-2 .. 0; rebuilt only when the caller's dhs array changes."""
+        if dhs is not self._dhs:
+            self._dhs = dhs
+            self._back = list(zip(dhs[-2::-1], self.draw[-2::-1], self.draw[:0:-1]))
+        return self._back
 
 
 # The gated cells live in their own module; it imports nothing from this one, so no cycle.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .buffers import aligned_zeros
 from .cells import make_cell
 
 
@@ -42,9 +43,12 @@ class ParamDict(dict):
         view[...] = value.reshape(view.shape)
 
 
-def flat_views(shapes: dict[str, tuple]) -> tuple[np.ndarray, ParamDict]:
-    """A zeroed flat buffer and a ParamDict of views into it, one per shape."""
-    flat = np.zeros(sum(int(np.prod(s)) for s in shapes.values()))
+def flat_views(shapes: dict[str, tuple], align: str | None = None) -> tuple[np.ndarray, ParamDict]:
+    """A zeroed flat buffer and a ParamDict of views into it, one per shape; the view named `align`
+    starts on a cache line (the recurrent matrix: the per-character products read it)."""
+    names = list(shapes)
+    at = sum(int(np.prod(shapes[k])) for k in names[: names.index(align)]) if align in shapes else 0
+    flat = aligned_zeros(sum(int(np.prod(s)) for s in shapes.values()), at)
     views, start = {}, 0
     for name, shape in shapes.items():
         n = int(np.prod(shape))
@@ -77,11 +81,13 @@ class Model:
         init["Why"] = rng.standard_normal((self.V, self.H)) * 0.01  # (V, H) hidden -> scores
         init["by"] = np.zeros(self.V)                                # (V,)
         shapes = {k: v.shape for k, v in init.items()}
-        self.flat, self.params = flat_views(shapes)
+        hot = self.cell.param_names[1]                    # Whh / Wh: read by every step's product
+        self.flat, self.params = flat_views(shapes, hot)
         for k, v in init.items():
             self.params[k] = v
-        self.flat_grad, self.grads = flat_views(shapes)   # reused by every training step
-        self._row_starts: dict[int, np.ndarray] = {}      # window size -> (n,) offsets of its rows in dscores
+        self.flat_grad, self.grads = flat_views(shapes, hot)   # reused by every training step
+        self._work: dict[tuple, tuple] = {}               # (T, B) -> buffers of train_window, reused every iteration
+        self._reuse = getattr(self.cell, "reuses_buffers", False)
 
     @property
     def state_size(self) -> int:
@@ -105,10 +111,10 @@ class Model:
             return Forward(hs[:, 0], probs[:, 0], state[0], cache)
         return Forward(hs, probs, state, cache)
 
-    def _probs(self, hs: np.ndarray) -> np.ndarray:
+    def _probs(self, hs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """(T, B, H) hidden -> (T, B, V) softmax of the scores, as one matrix product for all steps."""
         T, B, H = hs.shape
-        z = np.dot(hs.reshape(T * B, H), self.params["Why"].T)   # (T*B, V) scores, made probabilities in place
+        z = np.dot(hs.reshape(T * B, H), self.params["Why"].T, out)   # (T*B, V) scores, made probabilities in place
         z += self.params["by"]
         # The ufuncs' reduce directly: the ndarray methods add a Python wrapper layer per call.
         z -= np.maximum.reduce(z, 1, keepdims=True)
@@ -147,27 +153,33 @@ class Model:
 
         inputs (T, B) intp, targets (T*B,) intp in the same order, h0 (B, S) float. Returns (loss, state (B, S)).
         """
-        B = inputs.shape[1]
-        params, g = self.params, self.grads
-        hs, cache, state = self.cell.forward(params, inputs, h0)
-        dscores = self._probs(hs).reshape(-1, self.V)    # (T*B, V), turned into (p - onehot) / B in place
-        # The target entries by flat position: row offsets are cached per window size, so this is one add
-        # and a 1-D take/put instead of an arange and two 2-D fancy indexings per iteration.
-        n = len(targets)
-        base = self._row_starts.get(n)
-        if base is None:
-            base = self._row_starts[n] = np.arange(n) * self.V
+        T, B = inputs.shape
+        n = T * B
+        params, g, V = self.params, self.grads, self.V
+        work = self._work.get((T, B))
+        if work is None:  # per window shape: row offsets of the targets, scores (n, V), dL/dh from the output
+            dh = aligned_zeros((T, B, self.H))
+            work = self._work[T, B] = (np.arange(n) * V, aligned_zeros((n, V)), dh, dh.reshape(n, self.H))
+        base, scores, dh, dh2 = work
+        if self._reuse:
+            hs, cache, state = self.cell.forward(params, inputs, h0, True)
+        else:
+            hs, cache, state = self.cell.forward(params, inputs, h0)
+        dscores = self._probs(hs, scores).reshape(n, V)  # (T*B, V), turned into (p - onehot) / B in place
+        # The target entries by flat position: one add and a 1-D take/put instead of an arange and
+        # two 2-D fancy indexings per iteration.
         at = base + targets                               # (T*B,) flat index of each target probability
-        flat = dscores.reshape(-1)                        # a view (the product's result is C-contiguous)
+        flat = dscores.reshape(-1)                        # a view (the buffer is C-contiguous)
         picked = flat.take(at)
         flat[at] = picked - 1.0
-        loss = -float(np.log(picked, out=picked).sum())  # = sum of -log p: negation is exact
+        loss = -float(np.add.reduce(np.log(picked, out=picked)))  # = sum of -log p: negation is exact
         if B > 1:
             loss /= B
             dscores *= 1.0 / B
-        self.cell.backward(params, cache, np.dot(dscores, params["Why"]), g)
+        np.dot(dscores, params["Why"], dh2)               # (T*B, H) into dh (T, B, H): the same array every call
+        self.cell.backward(params, cache, dh, g)
         np.dot(dscores.T, hs.reshape(-1, self.H), out=g["Why"])   # (V, H)
-        dscores.sum(axis=0, out=g["by"])
+        np.add.reduce(dscores, 0, None, g["by"])
         return loss, state
 
     def step(self, ix: int, state: np.ndarray):
