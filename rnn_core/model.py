@@ -97,6 +97,7 @@ class Model:
         """(S,) for one stream, or (B, S) when batch_size is given."""
         return np.zeros(self.state_size if batch_size is None else (batch_size, self.state_size))
 
+    @np.errstate(over="ignore", divide="ignore", invalid="ignore")   # _probs' first try may overflow; it then retries
     def forward(self, inputs: np.ndarray, state0: np.ndarray | None = None) -> Forward:
         """inputs (T,) for one stream (state0 (S,)) or (T, B) for B streams (state0 (B, S))."""
         inputs = np.asarray(inputs, dtype=np.intp)
@@ -114,12 +115,23 @@ class Model:
     def _probs(self, hs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """(T, B, H) hidden -> (T, B, V) softmax of the scores, as one matrix product for all steps."""
         T, B, H = hs.shape
-        z = np.dot(hs.reshape(T * B, H), self.params["Why"].T, out)   # (T*B, V) scores, made probabilities in place
-        z += self.params["by"]
-        # The ufuncs' reduce directly: the ndarray methods add a Python wrapper layer per call.
-        z -= np.maximum.reduce(z, 1, keepdims=True)
+        h2, Why_T, by = hs.reshape(T * B, H), self.params["Why"].T, self.params["by"]
+        z = h2.dot(Why_T, out)                            # (T*B, V) scores, made probabilities in place
+        z += by
+        # First without subtracting each row's maximum (as min-char-rnn does): two calls fewer. That is
+        # exact unless a row's exp-sum overflows or underflows, which r . s catches (inf * 0 is nan),
+        # and then the scores are made again and shifted. The ufuncs directly: the ndarray methods
+        # add a Python wrapper layer per call.
         np.exp(z, out=z)
-        z /= np.add.reduce(z, 1, keepdims=True)
+        s = np.add.reduce(z, 1, None, None, True)         # (T*B, 1) row sums
+        r = np.reciprocal(s)
+        if not np.isfinite(r.T.dot(s)):
+            z = h2.dot(Why_T, out)
+            z += by
+            z -= np.maximum.reduce(z, 1, None, None, True)
+            np.exp(z, out=z)
+            r = np.reciprocal(np.add.reduce(z, 1, None, None, True))
+        z *= r
         return z.reshape(T, B, self.V)
 
     def loss_and_grads(self, inputs, targets, h0: np.ndarray | None = None):
@@ -131,6 +143,7 @@ class Model:
         loss, state = self.grads_into_buffer(inputs, targets, h0)
         return loss, {k: v.copy() for k, v in self.grads.items()}, state
 
+    @np.errstate(over="ignore", divide="ignore", invalid="ignore")   # as forward; Trainer.step sets its own
     def grads_into_buffer(self, inputs, targets, h0=None) -> tuple[float, np.ndarray]:
         """Like loss_and_grads, but leaves the gradients in self.flat_grad / self.grads.
 
