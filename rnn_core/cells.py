@@ -82,6 +82,9 @@ class RNNCell:
         # hs[1:] so the loop turns each pre-activation into h_t in place.
         np.add(Wxh.T[inputs], bh, out=hs[1:])           # (T, B, H) input term + bias
         WhhT, buf = Whh.T, w.buf
+        if B > 1:  # a C-ordered copy: OpenBLAS multiplies (B, H) rows by it faster (B = 16: 4.3 vs 10.4 us)
+            WhhT = w.WhhT
+            np.copyto(WhhT, Whh.T)
         tanh, add = np.tanh, np.add
         # prev_dot is h_{t-1}.dot, bound once per buffer (the method skips np.dot's dispatch layer,
         # ~0.1 us of the ~1.1 us product); cur is the (B, H) view of h_t; `out` is passed by position
@@ -142,6 +145,7 @@ class _Work:
         self.draw = aligned_zeros((T, B, H))             # dL/d(pre_t)
         self.buf = aligned_zeros((B, H))                 # one step's product
         self.ones = np.ones(T * B)
+        self.WhhT = aligned_zeros((H, H))
         self.steps = [(prev.dot, cur) for prev, cur in zip(hs[:-1], hs[1:])]   # (h_{t-1}.dot, h_t), t = 0 .. T-1
         self._dhs, self._back = None, []
 
