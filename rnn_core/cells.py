@@ -75,7 +75,8 @@ class RNNCell:
         """
         Wxh, Whh, bh = p["Wxh"], p["Whh"], p["bh"]
         T, B = inputs.shape
-        w = self._work(T, B, Whh.shape[0]) if reuse else _Work(T, B, Whh.shape[0], np.empty((T + 1, B, Whh.shape[0])))
+        H = Whh.shape[0]
+        w = self._work(T, B, H) if reuse else _Work(T, B, H, np.empty((T + 1, B, H)))
         hs = w.hs                                        # (T+1, B, H), hs[0] = h_{-1}
         hs[0] = state0
         # Row x of Wxh.T is the one-hot product Wxh @ x without the product; written straight into
@@ -145,7 +146,7 @@ class _Work:
         self.draw = aligned_zeros((T, B, H))             # dL/d(pre_t)
         self.buf = aligned_zeros((B, H))                 # one step's product
         self.ones = np.ones(T * B)
-        self.WhhT = aligned_zeros((H, H))
+        self.WhhT = aligned_zeros((H, H)) if B > 1 else None   # see forward
         self.steps = [(prev.dot, cur) for prev, cur in zip(hs[:-1], hs[1:])]   # (h_{t-1}.dot, h_t), t = 0 .. T-1
         self._dhs, self._back = None, []
 
