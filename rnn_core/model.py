@@ -44,11 +44,15 @@ class ParamDict(dict):
 
 
 def flat_views(shapes: dict[str, tuple], align: str | None = None) -> tuple[np.ndarray, ParamDict]:
-    """A zeroed flat buffer and a ParamDict of views into it, one per shape; the view named `align`
-    starts on a cache line (the recurrent matrix: the per-character products read it)."""
+    """A zeroed flat buffer and a ParamDict of views into it, one per shape.
+
+    The buffer starts on a cache line (the optimizer's passes over it then read whole lines, like its
+    own buffers) when the view named `align` (the recurrent matrix, read by every step's product)
+    still starts on 32 bytes, all OpenBLAS's kernels need; otherwise that view starts on the line.
+    """
     names = list(shapes)
     at = sum(int(np.prod(shapes[k])) for k in names[: names.index(align)]) if align in shapes else 0
-    flat = aligned_zeros(sum(int(np.prod(s)) for s in shapes.values()), at)
+    flat = aligned_zeros(sum(int(np.prod(s)) for s in shapes.values()), 0 if at % 4 == 0 else at)
     views, start = {}, 0
     for name, shape in shapes.items():
         n = int(np.prod(shape))
