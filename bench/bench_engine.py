@@ -116,8 +116,13 @@ def breakdown(H: int = 100, T: int = 25, reps: int = 300) -> list[tuple[str, flo
     tr.step(50)
     m, d, st, p = tr.model, tr.data, tr.state.copy(), tr.model.params
     inp, tgt = d[:T], d[1 : T + 1]
-    fw = m.forward(inp, st)
+    _, cache, _ = m.cell.forward(p, inp[:, None], st, True)   # the trainer's path: the cell's own buffers
     dh = np.random.default_rng(0).standard_normal((T, 1, H))
+    dh_in = np.empty_like(dh)                    # one array each call, as train_window passes
+
+    def backward():
+        np.copyto(dh_in, dh)                     # backward makes dh the total in place
+        m.cell.backward(p, cache, dh_in, m.grads)
     g = m.flat_grad
     w = m.flat.copy()
     opt = type(tr.optimizer)(w.size)
@@ -128,8 +133,8 @@ def breakdown(H: int = 100, T: int = 25, reps: int = 300) -> list[tuple[str, flo
     parts = [
         ("whole iteration (Trainer.step(1))", best(lambda: tr.step(1))),
         ("  loss and gradients (grads_into_buffer)", best(lambda: m.grads_into_buffer(inp, tgt, st))),
-        ("    cell forward (recurrence loop)", best(lambda: m.cell.forward(p, inp[:, None], st))),
-        ("    cell backward (BPTT loop)", best(lambda: m.cell.backward(p, fw.cache, dh.copy(), m.grads))),
+        ("    cell forward (recurrence loop)", best(lambda: m.cell.forward(p, inp[:, None], st, True))),
+        ("    cell backward (BPTT loop)", best(backward)),
         ("  clip", best(lambda: np.clip(g, -5, 5, out=g))),
         (f"  optimizer update ({tr.optimizer.name}, {w.size:,} params)", best(lambda: opt.update(w, g, 1e-12))),
         (f"  one (H,H) matrix-vector product (x{2 * T} per iteration)", best(lambda: np.dot(st, p["Whh"].T))),

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .buffers import aligned_zeros
 from .cells import make_cell
 
 
@@ -42,9 +43,16 @@ class ParamDict(dict):
         view[...] = value.reshape(view.shape)
 
 
-def flat_views(shapes: dict[str, tuple]) -> tuple[np.ndarray, ParamDict]:
-    """A zeroed flat buffer and a ParamDict of views into it, one per shape."""
-    flat = np.zeros(sum(int(np.prod(s)) for s in shapes.values()))
+def flat_views(shapes: dict[str, tuple], align: str | None = None) -> tuple[np.ndarray, ParamDict]:
+    """A zeroed flat buffer and a ParamDict of views into it, one per shape.
+
+    The buffer starts on a cache line (the optimizer's passes over it then read whole lines, like its
+    own buffers) when the view named `align` (the recurrent matrix, read by every step's product)
+    still starts on 32 bytes, all OpenBLAS's kernels need; otherwise that view starts on the line.
+    """
+    names = list(shapes)
+    at = sum(int(np.prod(shapes[k])) for k in names[: names.index(align)]) if align in shapes else 0
+    flat = aligned_zeros(sum(int(np.prod(s)) for s in shapes.values()), 0 if at % 4 == 0 else at)
     views, start = {}, 0
     for name, shape in shapes.items():
         n = int(np.prod(shape))
@@ -77,11 +85,13 @@ class Model:
         init["Why"] = rng.standard_normal((self.V, self.H)) * 0.01  # (V, H) hidden -> scores
         init["by"] = np.zeros(self.V)                                # (V,)
         shapes = {k: v.shape for k, v in init.items()}
-        self.flat, self.params = flat_views(shapes)
+        hot = self.cell.param_names[1]                    # Whh / Wh: read by every step's product
+        self.flat, self.params = flat_views(shapes, hot)
         for k, v in init.items():
             self.params[k] = v
-        self.flat_grad, self.grads = flat_views(shapes)   # reused by every training step
-        self._row_starts: dict[int, np.ndarray] = {}      # window size -> (n,) offsets of its rows in dscores
+        self.flat_grad, self.grads = flat_views(shapes, hot)   # reused by every training step
+        self._work: dict[tuple, tuple] = {}               # (T, B) -> buffers of train_window, reused every iteration
+        self._reuse = getattr(self.cell, "reuses_buffers", False)
 
     @property
     def state_size(self) -> int:
@@ -91,6 +101,7 @@ class Model:
         """(S,) for one stream, or (B, S) when batch_size is given."""
         return np.zeros(self.state_size if batch_size is None else (batch_size, self.state_size))
 
+    @np.errstate(over="ignore", divide="ignore", invalid="ignore")   # _probs' first try may overflow; it then retries
     def forward(self, inputs: np.ndarray, state0: np.ndarray | None = None) -> Forward:
         """inputs (T,) for one stream (state0 (S,)) or (T, B) for B streams (state0 (B, S))."""
         inputs = np.asarray(inputs, dtype=np.intp)
@@ -105,15 +116,26 @@ class Model:
             return Forward(hs[:, 0], probs[:, 0], state[0], cache)
         return Forward(hs, probs, state, cache)
 
-    def _probs(self, hs: np.ndarray) -> np.ndarray:
+    def _probs(self, hs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """(T, B, H) hidden -> (T, B, V) softmax of the scores, as one matrix product for all steps."""
         T, B, H = hs.shape
-        z = np.dot(hs.reshape(T * B, H), self.params["Why"].T)   # (T*B, V) scores, made probabilities in place
-        z += self.params["by"]
-        # The ufuncs' reduce directly: the ndarray methods add a Python wrapper layer per call.
-        z -= np.maximum.reduce(z, 1, keepdims=True)
+        h2, Why_T, by = hs.reshape(T * B, H), self.params["Why"].T, self.params["by"]
+        z = h2.dot(Why_T, out)                            # (T*B, V) scores, made probabilities in place
+        z += by
+        # First without subtracting each row's maximum (as min-char-rnn does): two calls fewer. That is
+        # exact unless a row's exp-sum overflows or underflows, which r . s catches (inf * 0 is nan),
+        # and then the scores are made again and shifted. The ufuncs directly: the ndarray methods
+        # add a Python wrapper layer per call.
         np.exp(z, out=z)
-        z /= np.add.reduce(z, 1, keepdims=True)
+        s = np.add.reduce(z, 1, None, None, True)         # (T*B, 1) row sums
+        r = np.reciprocal(s)
+        if not np.isfinite(r.T.dot(s)):
+            z = h2.dot(Why_T, out)
+            z += by
+            z -= np.maximum.reduce(z, 1, None, None, True)
+            np.exp(z, out=z)
+            r = np.reciprocal(np.add.reduce(z, 1, None, None, True))
+        z *= r
         return z.reshape(T, B, self.V)
 
     def loss_and_grads(self, inputs, targets, h0: np.ndarray | None = None):
@@ -125,6 +147,7 @@ class Model:
         loss, state = self.grads_into_buffer(inputs, targets, h0)
         return loss, {k: v.copy() for k, v in self.grads.items()}, state
 
+    @np.errstate(over="ignore", divide="ignore", invalid="ignore")   # as forward; Trainer.step sets its own
     def grads_into_buffer(self, inputs, targets, h0=None) -> tuple[float, np.ndarray]:
         """Like loss_and_grads, but leaves the gradients in self.flat_grad / self.grads.
 
@@ -147,27 +170,34 @@ class Model:
 
         inputs (T, B) intp, targets (T*B,) intp in the same order, h0 (B, S) float. Returns (loss, state (B, S)).
         """
-        B = inputs.shape[1]
-        params, g = self.params, self.grads
-        hs, cache, state = self.cell.forward(params, inputs, h0)
-        dscores = self._probs(hs).reshape(-1, self.V)    # (T*B, V), turned into (p - onehot) / B in place
-        # The target entries by flat position: row offsets are cached per window size, so this is one add
-        # and a 1-D take/put instead of an arange and two 2-D fancy indexings per iteration.
-        n = len(targets)
-        base = self._row_starts.get(n)
-        if base is None:
-            base = self._row_starts[n] = np.arange(n) * self.V
+        T, B = inputs.shape
+        n = T * B
+        params, g, V = self.params, self.grads, self.V
+        work = self._work.get((T, B))
+        if work is None:  # per window shape: row offsets of the targets, scores (n, V), dL/dh from the output
+            dh = aligned_zeros((T, B, self.H))
+            work = self._work[T, B] = (np.arange(n) * V, aligned_zeros((n, V)), dh, dh.reshape(n, self.H), np.ones(n))
+        base, scores, dh, dh2, ones = work
+        if self._reuse:
+            hs, cache, state = self.cell.forward(params, inputs, h0, True)
+        else:
+            hs, cache, state = self.cell.forward(params, inputs, h0)
+        dscores = self._probs(hs, scores).reshape(n, V)  # (T*B, V), turned into (p - onehot) / B in place
+        # The target entries by flat position: one add and a 1-D take/put instead of an arange and
+        # two 2-D fancy indexings per iteration.
         at = base + targets                               # (T*B,) flat index of each target probability
-        flat = dscores.reshape(-1)                        # a view (the product's result is C-contiguous)
+        flat = dscores.reshape(-1)                        # a view (the buffer is C-contiguous)
         picked = flat.take(at)
         flat[at] = picked - 1.0
-        loss = -float(np.log(picked, out=picked).sum())  # = sum of -log p: negation is exact
+        loss = -float(np.add.reduce(np.log(picked, out=picked)))  # = sum of -log p: negation is exact
         if B > 1:
             loss /= B
             dscores *= 1.0 / B
-        self.cell.backward(params, cache, np.dot(dscores, params["Why"]), g)
-        np.dot(dscores.T, hs.reshape(-1, self.H), out=g["Why"])   # (V, H)
-        dscores.sum(axis=0, out=g["by"])
+        # The ndarray.dot method: np.dot's dispatch layer costs ~0.1 us a call.
+        dscores.dot(params["Why"], dh2)                   # (T*B, H) into dh (T, B, H): the same array every call
+        self.cell.backward(params, cache, dh, g)
+        dscores.T.dot(hs.reshape(-1, self.H), g["Why"])   # (V, H)
+        ones.dot(dscores, g["by"])                        # (V,) column sums as a product: faster than add.reduce
         return loss, state
 
     def step(self, ix: int, state: np.ndarray):

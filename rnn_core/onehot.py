@@ -29,7 +29,7 @@ def scatter_columns(rows: np.ndarray, ids: np.ndarray, out: np.ndarray) -> None:
         eye = _EYES.get(V)
         if eye is None and V <= _MAX_EYE:
             eye = _EYES[V] = np.eye(V)
-        np.dot(rows.T, one_hot(ids, V) if eye is None else eye.take(ids, 0), out=out)
+        rows.T.dot(one_hot(ids, V) if eye is None else eye.take(ids, 0), out)
         return
     order = np.argsort(ids, kind="stable")
     sids = ids[order]

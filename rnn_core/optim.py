@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .buffers import aligned_zeros
+
 
 class DivergenceError(FloatingPointError):
     """Training produced a non-finite number; the model is left at its last finite state.
@@ -41,9 +43,11 @@ class Optimizer:
 
     def __init__(self, size: int):
         self.t = 0  # updates made so far
-        self.state = {s: np.zeros(size) for s in self.state_names}
-        self._delta = np.empty(size)
-        self._new = {s: np.empty(size) for s in self.state_names}
+        # On cache lines (numpy's large arrays start 16 bytes past one): every vector load of the
+        # passes over them then reads one line, not two (Adagrad, 23,165 parameters: 56 vs 59 us).
+        self.state = {s: aligned_zeros(size) for s in self.state_names}
+        self._delta = aligned_zeros(size)
+        self._new = {s: aligned_zeros(size) for s in self.state_names}
 
     def update(self, flat_params: np.ndarray, flat_grad: np.ndarray, lr: float) -> None:
         self._propose(flat_grad, lr)   # fills self._delta and self._new
@@ -70,7 +74,7 @@ class Adagrad(Optimizer):
         # The base class's propose / check / commit, written out for the default optimizer: three method
         # calls, a loop and five dict look-ups fewer per iteration, the same operations in the same order.
         mem, d = self._new["mem"], self._delta
-        np.multiply(flat_grad, flat_grad, out=mem)
+        np.square(flat_grad, mem)       # the same products as g * g; multiply(g, g) takes a slower loop
         mem += self.state["mem"]
         np.add(mem, 1e-8, out=d)
         np.sqrt(d, out=d)
