@@ -23,6 +23,7 @@ from .cells import CELLS
 from .history import LossHistory
 from .model import Model, softmax
 from .optim import OPTIMIZERS, DivergenceError, make_optimizer
+from .readouts import Readouts
 from .sampling import check_sample_args, check_state, sample_ids
 from .text import TextError, Vocab
 
@@ -84,7 +85,7 @@ class Probe:
     extras: dict         # per-cell extras, e.g. LSTM cell state and gates, each (T, H)
 
 
-class Trainer:
+class Trainer(Readouts):
     """A model, its optimizer, the data pointer and the run's history."""
 
     SAMPLE_LENGTH = 200
@@ -244,7 +245,11 @@ class Trainer:
         if len(self.samples) > self.MAX_SAMPLES:
             del self.samples[1::2]  # thin evenly; the first stays
 
-    # ---- readouts ------------------------------------------------------------------------
+    # ---- readouts (more in Readouts) --------------------------------------------------------
+    @property
+    def train_chars(self) -> int:
+        return len(self.data)
+
     @property
     def iters_per_second(self) -> float:
         return self.last_step_iters / self.last_step_seconds if self.last_step_seconds > 0 else 0.0
@@ -253,26 +258,6 @@ class Trainer:
     def stream_length(self) -> int:
         """L: characters of the training text each stream reads before it wraps (N // batch_size)."""
         return len(self.data) // self.config.batch_size
-
-    @property
-    def chars_per_iteration(self) -> int:
-        return self.config.seq_length * self.config.batch_size
-
-    @property
-    def chars_per_second(self) -> float:
-        return self.iters_per_second * self.chars_per_iteration
-
-    @property
-    def chars_seen(self) -> int:
-        return self.iteration * self.chars_per_iteration
-
-    @property
-    def epochs(self) -> float:
-        return self.chars_seen / len(self.data)
-
-    @property
-    def bits_per_char(self) -> float:
-        return self.smooth_loss / self.config.seq_length / math.log(2)
 
     # ---- using the model -----------------------------------------------------------------
     def sample(self, seed_char: str, length: int, temperature: float = 1.0, top_k: int | None = None,

@@ -9,14 +9,13 @@ one script run all show the same iteration even though the group's thread keeps 
 """
 from __future__ import annotations
 
-import math
-
 from rnn_core import TrainConfig, Trainer, Vocab
+from rnn_core.readouts import Readouts
 
 from .player import Group
 
 
-class RunProxy:
+class RunProxy(Readouts):
     SAMPLE_LENGTH = Trainer.SAMPLE_LENGTH
 
     def __init__(self, group: Group, index: int = 0, text: str = ""):
@@ -106,31 +105,13 @@ class RunProxy:
         return self.group.view_of(self.index)
 
     @property
-    def bits_per_char(self) -> float:
-        return self.smooth_loss / self.config.seq_length / math.log(2)
-
-    @property
     def iters_per_second(self) -> float:
         """The group's wall-clock rate over the last few seconds (every run of a group trains as fast)."""
         return self.group.speed()
 
     @property
-    def chars_per_iteration(self) -> int:
-        """Characters one iteration reads: a window of T from each of the B streams."""
-        return self.config.seq_length * self.config.batch_size
-
-    @property
-    def chars_per_second(self) -> float:
-        return self.iters_per_second * self.chars_per_iteration
-
-    @property
-    def chars_seen(self) -> int:
-        return self.iteration * self.chars_per_iteration
-
-    @property
-    def epochs(self) -> float:
-        n = self._mirror.n_train
-        return self.chars_seen / n if n else 0.0
+    def train_chars(self) -> int:
+        return self._mirror.n_train
 
     # ---- calls to the worker ------------------------------------------------------------
     def sample(self, *args, **kwargs) -> str:
