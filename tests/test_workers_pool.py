@@ -137,3 +137,28 @@ def test_forgetting_a_dead_handle_spares_the_worker_restored_since(ray_up, tmp_p
         assert pool.live_runs() == []
     finally:
         _cleanup(pool)
+
+
+def test_play_nobody_watches_pauses_itself_and_keeps_the_run(ray_up, tmp_path):
+    # A tab closed during Play: no page reads the group any more, so after UNWATCHED_SECONDS the group
+    # stops training (the core goes back to the other visitors), saves the run and says why.
+    from ui.session.player import UNWATCHED_SECONDS, Group
+
+    clock = FakeClock()
+    pool = _pool(tmp_path, capacity=1, clock=clock)
+    try:
+        run = pool.create(text=PROSE, config=SMALL, owner="a")
+        g = Group(pool, [run], owner="a")
+        g.play()
+        assert wait_until(lambda: g.read()[0].iteration > 20)    # read: watched
+        clock.t += UNWATCHED_SECONDS - 1
+        at = g.chunks
+        assert wait_until(lambda: g.chunks > at + 3) and g.playing   # unseen for less than the limit: plays on
+        clock.t += 2
+        assert wait_until(lambda: not g.playing)
+        assert g.notice == "Play paused itself: nobody was watching this page." and g.error is None
+        its = g.call(0, "info")["iteration"]
+        assert RunStore(pool.store.root).info(run).iteration == its > 20   # saved where it stopped
+        assert run in pool.live_runs()                           # the worker itself goes at the idle timeout
+    finally:
+        _cleanup(pool)

@@ -34,6 +34,10 @@ CHUNK_SECONDS = 0.08   # work per chunk
 PIPELINE = 2           # chunks queued at each worker: Pause lands within about PIPELINE chunks
 SPEED_WINDOW = 3.0     # seconds of wall clock behind the Speed readout
 VIEW_EVERY = 0.25      # while playing, refresh the chosen view at most this often (the page redraws ~2/s)
+# Play pauses itself when no page has read the group for this long: a closed tab must not keep a core busy
+# for everyone else on the server. An open tab reads twice a second; a hidden one, throttled by the
+# browser (Chrome: timers at most once a minute after 5 minutes hidden), still reads within this.
+UNWATCHED_SECONDS = 120.0
 
 
 @dataclass
@@ -52,11 +56,13 @@ class Group:
     for the chunks queued at the workers)."""
 
     def __init__(self, pool: WorkerPool, run_ids, *, owner: str = "", chunk_seconds: float = CHUNK_SECONDS,
-                 speed_window: float = SPEED_WINDOW, view_every: float = VIEW_EVERY):
+                 speed_window: float = SPEED_WINDOW, view_every: float = VIEW_EVERY,
+                 unwatched_seconds: float = UNWATCHED_SECONDS):
         self.pool, self.run_ids, self.owner = pool, list(run_ids), owner
         if not 1 <= len(self.run_ids) <= 3:
             raise ValueError("A group trains one to three runs side by side.")
         self.chunk_seconds, self.speed_window, self.view_every = chunk_seconds, speed_window, view_every
+        self.unwatched_seconds = unwatched_seconds
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -146,7 +152,7 @@ class Group:
             while True:
                 while not halt and len(pending) < PIPELINE and not self._stop.is_set() \
                         and (total is None or sent < total):
-                    if total is None and self.pool.clock() - self._last_read > self.pool.idle_seconds:
+                    if total is None and self.pool.clock() - self._last_read > self.unwatched_seconds:
                         self.notice = "Play paused itself: nobody was watching this page."
                         halt = True
                         break
@@ -383,4 +389,4 @@ class Group:
                 self.pool.forget(r, h)
 
 
-__all__ = ["CHUNK_SECONDS", "PIPELINE", "Group", "RunMirror"]
+__all__ = ["CHUNK_SECONDS", "PIPELINE", "UNWATCHED_SECONDS", "Group", "RunMirror"]
