@@ -46,7 +46,8 @@ class _Chunk:
 
     k: int
     handles: list       # the workers it went to, in group order
-    refs: dict          # run_id -> ref of its step call (runs with nothing to do have none)
+    needs: dict         # run_id -> iterations it trains (runs with nothing to do are absent)
+    refs: dict          # run_id -> ref of its step call
     views: dict         # run_id -> ref of its view snapshot, when one was due
     request: dict | None
 
@@ -190,7 +191,7 @@ class Group:
             its = {r: self.mirrors[r].iteration for r in self.run_ids}
             live = [r for r in self.run_ids if not self.mirrors[r].needs_reset] or list(self.run_ids)
         for i, r in enumerate(self.run_ids):
-            its[r] += sum(c.refs[r][1] for c in pending if r in c.refs and c.handles[i] is handles[i])
+            its[r] += sum(c.needs.get(r, 0) for c in pending if c.handles[i] is handles[i])
         goal = max(its[r] for r in live) + k
         return {r: min(goal - its[r], 2 * k) for r in live if goal - its[r] > 0}
 
@@ -207,13 +208,13 @@ class Group:
             for r, info in restored.items():
                 self._reset(r, info)
             needs = self._needs(k, handles, pending)
-            refs = {r: (h.step.remote(needs[r]), needs[r]) for r, h in zip(self.run_ids, handles) if r in needs}
+            refs = {r: h.step.remote(needs[r]) for r, h in zip(self.run_ids, handles) if r in needs}
             views = {r: h.snapshot.remote(request) for r, h in zip(self.run_ids, handles)
                      if request and view_for in (None, r)}
         except BaseException:
             self.pool.checkin(self.run_ids)
             raise
-        return _Chunk(k, handles, refs, views, request)
+        return _Chunk(k, handles, needs, refs, views, request)
 
     def _land(self, chunk: _Chunk) -> bool:
         """Wait for a chunk and apply it to the mirrors; False when training must stop (a divergence)."""
@@ -222,7 +223,7 @@ class Group:
             for r, h in zip(self.run_ids, chunk.handles):
                 try:
                     if r in chunk.refs:
-                        ticks[r] = ray.get(chunk.refs[r][0])
+                        ticks[r] = ray.get(chunk.refs[r])
                     got[r] = self._view(chunk.views.get(r))
                 except ray.exceptions.RayActorError:
                     ticks.pop(r, None)
